@@ -1,0 +1,349 @@
+"""Opening and closing statistics: from a resolved request to shared tracks and windows.
+
+A statistic starts counting when it is opened: items already in progress join its tracks
+at the opening time, and historical windows start there.  Statistics with the same object,
+definition, profile, ranges and filter are one statistic (the persistent pool); tracks with
+the same object, subject, mask, media, filter and time base are one track.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from statserver.core import structures
+from statserver.core.catalog import CompiledFilter
+from statserver.core.expr import compile_custom_value, compile_formula
+from statserver.core.feeds import node_key
+from statserver.core.model import ObjectType
+from statserver.core.stats.definition import StatDef, Subject, expand_mask
+from statserver.core.stats.profiles import (
+    GrowingProfile,
+    ProfileKind,
+    SelectionProfile,
+    SinceLoginProfile,
+    SlidingProfile,
+    TimeProfile,
+)
+from statserver.core.stats.statistic import (
+    FormulaPart,
+    Row,
+    Statistic,
+    StatisticKey,
+    StatOptions,
+)
+from statserver.core.stats.track import Track
+from statserver.core.stats.windows import (
+    Extractor,
+    GrowingWindow,
+    SelectionWindow,
+    SinceLoginWindow,
+    SlidingWindow,
+    Window,
+)
+from statserver.core.tenant import TenantEngine
+from statserver.core.vocabulary import ACTIONS, STATUS_NAMES
+from statserver.errors import ErrorCode, RequestError
+
+__all__ = ["ResolvedRequest", "close_statistic", "open_statistic"]
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    object_type: ObjectType
+    object_id: str
+    definition: StatDef
+    profile: TimeProfile
+    ranges: tuple[tuple[int, int], ...] = ()
+    filter: CompiledFilter | None = None
+
+
+class _CustomValue:
+    """A CustomValue formula as an extractor of one number per item."""
+
+    __slots__ = ("distinct_by_conn_id", "fn")
+
+    def __init__(self, text: str) -> None:
+        compiled = compile_custom_value(text)
+        self.distinct_by_conn_id = compiled.distinct_by_conn_id
+        self.fn = compiled.value
+
+    def value_of(self, item: Any, duration: int) -> float | None:
+        v = self.fn(Row(item, duration))
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, (int, float)):
+            return float(v)
+        return None
+
+
+def _make_window(profile: TimeProfile, opened: int, open_starts: list[int], **kw: Any) -> Window:
+    if isinstance(profile, GrowingProfile):
+        return GrowingWindow(profile, opened, open_starts, **kw)
+    if isinstance(profile, SlidingProfile):
+        return SlidingWindow(profile, opened, open_starts, **kw)
+    if isinstance(profile, SelectionProfile):
+        return SelectionWindow(profile, opened, open_starts, **kw)
+    return SinceLoginWindow(opened, open_starts, **kw)
+
+
+def _object_exists(eng: TenantEngine, otype: ObjectType, oid: str) -> bool:
+    if otype is ObjectType.AGENT:
+        return oid in eng.agents
+    if otype is ObjectType.PLACE:
+        return oid in eng.places
+    if otype is ObjectType.GROUP_AGENTS:
+        return oid in eng.agent_groups
+    if otype is ObjectType.GROUP_PLACES:
+        return oid in eng.place_groups
+    if otype is ObjectType.GROUP_QUEUES:
+        return oid in eng.dn_groups
+    if otype is ObjectType.REGULAR_DN:
+        return oid in eng.dns
+    if otype in (ObjectType.QUEUE, ObjectType.ROUTE_POINT):
+        med = eng.mediation.get(oid)
+        return med is not None and med.info.object_type is otype
+    if otype is ObjectType.TENANT:
+        return oid == eng.name
+    return otype is ObjectType.STAGING_AREA
+
+
+def _all_names(subject: Subject) -> frozenset[str]:
+    return STATUS_NAMES if subject.is_status else frozenset(ACTIONS)
+
+
+def _track(
+    eng: TenantEngine,
+    otype: ObjectType,
+    oid: str,
+    subject: Subject,
+    mask: frozenset[str],
+    *,
+    media: frozenset[str] | None,
+    filt: CompiledFilter | None,
+    reason_restart: bool,
+    local: bool,
+    at: int,
+) -> Track:
+    nkey = node_key(otype, oid, subject)
+    tkey = (mask, media, filt.name if filt else "", reason_restart, local)
+    node = eng.hub.node(nkey)
+    track = node.get(tkey)
+    if track is None:
+        track = Track(
+            tkey,
+            media=media,
+            filter_fn=filt.fn if filt else None,
+            reason_restart=reason_restart,
+            pending=eng.hub.pending,
+            local=local,
+        )
+        for carrier in eng.carriers_of(otype, oid, subject):
+            for item in carrier.items_for(subject):
+                if item.name in mask:
+                    track.join(item, at)
+        # nothing started before "now" is a completion-countable segment of this track
+    node.add(track, mask)
+    return track
+
+
+def open_statistic(
+    eng: TenantEngine, req: ResolvedRequest, stat_id: int, at: int, options: StatOptions
+) -> Statistic:
+    d = req.definition
+    otype, oid = req.object_type, req.object_id
+    if otype not in d.objects:
+        allowed = ", ".join(sorted(o.value for o in d.objects))
+        raise RequestError(
+            ErrorCode.OBJECT_TYPE_NOT_ALLOWED,
+            f"stat type {d.name!r} applies to {allowed}, not to {otype.value}",
+        )
+    if not _object_exists(eng, otype, oid):
+        raise RequestError(
+            ErrorCode.UNKNOWN_OBJECT,
+            f"no {otype.value} {oid!r} in tenant {eng.name!r}"
+            + (
+                " (DNs are named number@switch)"
+                if "@" not in oid
+                and otype in (ObjectType.REGULAR_DN, ObjectType.QUEUE, ObjectType.ROUTE_POINT)
+                else ""
+            ),
+        )
+    profile = req.profile
+    cat = d.category
+    if profile.kind is ProfileKind.SELECTION and cat.timed:
+        raise RequestError(
+            ErrorCode.INVALID_DEFINITION,
+            f"{cat.name} needs an interval length; a Selection profile has none",
+        )
+    if isinstance(profile, SinceLoginProfile) and otype not in (ObjectType.AGENT, ObjectType.PLACE):
+        raise RequestError(
+            ErrorCode.INVALID_DEFINITION,
+            "a SinceLogin time profile applies to Agent and AgentPlace objects only",
+        )
+    key = StatisticKey(
+        otype.value,
+        oid,
+        d.definition_key,
+        profile.name,
+        req.ranges,
+        req.filter.name if req.filter else "",
+    )
+    found = eng.statistics.get(key)
+    if found is not None:
+        return found
+
+    use_source = d.use_source_timestamps
+    if use_source is None:
+        use_source = eng.options.use_source_timestamps
+    local = not use_source
+    common: dict[str, Any] = {"reason_restart": d.reason_restart, "local": local, "at": at}
+
+    if cat.kind == "structured":
+        names = _all_names(d.subject)
+        main = _track(eng, otype, oid, d.subject, names, media=None, filt=None, **common)
+    elif cat.kind == "formula":
+        main = _track(
+            eng, otype, oid, d.subject, frozenset(), media=d.media, filt=req.filter, **common
+        )
+    else:
+        main = _track(
+            eng, otype, oid, d.subject, d.main_mask, media=d.media, filt=req.filter, **common
+        )
+    stat = Statistic(
+        stat_id,
+        key,
+        d,
+        profile,
+        list(req.ranges),
+        main,
+        object_type=otype.value,
+        object_id=oid,
+        opened_at=at,
+        options=options,
+        filter_name=req.filter.name if req.filter else "",
+        local_time=local,
+    )
+    window_kw: dict[str, Any] = {"current_time_integral": cat.current_time_integral}
+    if cat.ranges:
+        window_kw["ranges"] = req.ranges[:1]
+    if cat.needs_formula:
+        stat.custom = _CustomValue(d.formula or "")
+        if cat.custom:
+            window_kw["extractors"] = (stat.custom.value_of,)
+            window_kw["distinct_custom"] = stat.custom.distinct_by_conn_id
+    if cat.main_window:
+        stat.window = _make_window(profile, at, list(main.current_starts()), **window_kw)
+        main.windows.append(stat.window)
+    elif cat.collapsed:
+        busy = main.busy_start()
+        stat.window = _make_window(profile, at, [] if busy is None else [busy])
+        main.collapsed.append(stat.window)
+    if cat.uses_rel and d.rel_mask:
+        rel_subject = Subject.DN_ACTION if cat.rel_is_action else d.subject
+        stat.rel = _track(
+            eng, otype, oid, rel_subject, d.rel_mask, media=d.media, filt=None, **common
+        )
+        if cat.rel_window:
+            rel_kw: dict[str, Any] = {}
+            if cat.ranges == 2 and len(req.ranges) > 1:
+                rel_kw["ranges"] = req.ranges[1:2]
+            stat.rel_window = _make_window(profile, at, list(stat.rel.current_starts()), **rel_kw)
+            stat.rel.windows.append(stat.rel_window)
+    if cat.kind == "formula":
+        _open_formula(eng, stat, otype, oid, req, common)
+    if cat.kind == "structured":
+        stat.structure_fn = structures.builder(eng, otype, oid, d)
+    _register_since_login(eng, stat, otype, oid)
+    for track in _tracks(stat):
+        track.listeners.append(stat)
+    stat.dirty_sink = eng.dirty
+    eng.statistics[key] = stat
+    return stat
+
+
+def _open_formula(
+    eng: TenantEngine,
+    stat: Statistic,
+    otype: ObjectType,
+    oid: str,
+    req: ResolvedRequest,
+    common: dict[str, Any],
+) -> None:
+    d = req.definition
+    formula = compile_formula(d.expression or "")
+    stat.formula = formula
+    for agg in formula.aggregates:
+        try:
+            mask = expand_mask(",".join(agg.actions), d.subject, d.media)
+        except ValueError as exc:
+            raise RequestError(ErrorCode.INVALID_DEFINITION, f"Expression: {exc}") from None
+        track = _track(eng, otype, oid, d.subject, mask, media=d.media, filt=req.filter, **common)
+        part = FormulaPart(agg.current, agg.func, track, None, agg.value, agg.condition)
+        if not agg.current:
+            extractor: Extractor = part.row_value
+            part.window = _make_window(
+                req.profile, stat.opened_at, list(track.current_starts()), extractors=(extractor,)
+            )
+            track.windows.append(part.window)
+        stat.formula_parts.append(part)
+
+
+def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType, oid: str) -> None:
+    if not isinstance(stat.profile, SinceLoginProfile):
+        return
+    key = oid if otype is ObjectType.AGENT else "place:" + oid
+    windows = eng.since_login.setdefault(key, [])
+    for w in _windows(stat):
+        if isinstance(w, SinceLoginWindow):
+            windows.append(w)
+
+
+def _tracks(stat: Statistic) -> list[Track]:
+    tracks = [stat.main]
+    if stat.rel is not None:
+        tracks.append(stat.rel)
+    tracks.extend(p.track for p in stat.formula_parts)
+    return tracks
+
+
+def _windows(stat: Statistic) -> list[Window]:
+    out = [w for w in (stat.window, stat.rel_window) if w is not None]
+    out.extend(p.window for p in stat.formula_parts if p.window is not None)
+    return out
+
+
+def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
+    """Remove a statistic from the pool and detach everything it used."""
+    if eng.statistics.get(stat.key) is not stat:
+        return
+    del eng.statistics[stat.key]
+    windows = _windows(stat)
+    for track in _tracks(stat):
+        track.windows = [w for w in track.windows if w not in windows]
+        track.collapsed = [w for w in track.collapsed if w not in windows]
+        if stat in track.listeners:
+            track.listeners.remove(stat)
+    for key, registered in list(eng.since_login.items()):
+        kept = [w for w in registered if w not in windows]
+        if kept:
+            eng.since_login[key] = kept
+        else:
+            del eng.since_login[key]
+    d = stat.definition
+    subjects = [d.subject]
+    if stat.rel is not None:
+        subjects.append(Subject.DN_ACTION if d.category.rel_is_action else d.subject)
+    otype = ObjectType(stat.object_type)
+    released = [(stat.main, d.subject)]
+    if stat.rel is not None:
+        released.append((stat.rel, subjects[-1]))
+    released.extend((p.track, d.subject) for p in stat.formula_parts)
+    for track, subject in released:
+        nkey = node_key(otype, stat.object_id, subject)
+        node = eng.hub.nodes.get(nkey)
+        if node is not None and node.get(track.key) is track:
+            node.release(track.key)
+            eng.hub.drop_if_empty(nkey)
+    if eng.dirty is not None:
+        eng.dirty.discard(stat)

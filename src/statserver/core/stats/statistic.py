@@ -1,0 +1,272 @@
+"""A statistic: one object, one stat type, one time profile, ranges and a filter.
+
+A :class:`Statistic` is shared by every client that opens the same definition (the
+persistent statistic pool).  It reads its value from its tracks and windows; it does no
+work per event except being marked *touched* so that change notification knows what to
+re-evaluate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from statserver.core.stats.categories import Value
+from statserver.core.stats.definition import StatDef
+from statserver.core.stats.profiles import TimeProfile
+from statserver.core.stats.track import Track
+from statserver.core.stats.windows import Totals, Window
+
+__all__ = ["FormulaPart", "StatOptions", "Statistic", "StatisticKey"]
+
+
+@dataclass(frozen=True)
+class StatOptions:
+    """Engine options a category reads."""
+
+    load_balance_aht: int = 90
+
+
+@dataclass(frozen=True)
+class StatisticKey:
+    """What makes two statistic requests the same statistic."""
+
+    object_type: str
+    object_id: str
+    definition: tuple[Any, ...]
+    profile: str
+    ranges: tuple[tuple[int, int], ...]
+    filter: str
+
+
+class Row:
+    """What a formula or custom-value expression sees of one item."""
+
+    __slots__ = ("attrs", "duration", "name", "start")
+
+    def __init__(self, item: Any, duration: int) -> None:
+        self.attrs = item.attrs
+        self.duration = duration
+        self.start = item.start
+        self.name = item.name
+
+
+@dataclass
+class FormulaPart:
+    """One aggregate of a Formula expression and where its values come from."""
+
+    current: bool
+    func: str
+    track: Track
+    window: Window | None
+    value: Callable[[Any], object] | None
+    condition: Callable[[Any], object] | None
+
+    def row_value(self, item: Any, duration: int) -> float | None:
+        row = Row(item, duration)
+        if self.condition is not None and not self.condition(row):
+            return None
+        if self.func == "COUNT" or self.value is None:
+            return 1.0
+        v = self.value(row)
+        if isinstance(v, bool):
+            return float(v)
+        if isinstance(v, (int, float)):
+            return float(v)
+        try:
+            return float(str(v))
+        except ValueError:
+            return None
+
+    def evaluate(self, now: int, roll: bool = True) -> float | None:
+        if self.current:
+            values = [
+                v
+                for item, start in ((e[0], e[2]) for e in self.track.open.values())
+                if (v := self.row_value(item, now - start)) is not None
+            ]
+            count, total = len(values), sum(values)
+            lo = min(values) if values else None
+            hi = max(values) if values else None
+        else:
+            assert self.window is not None
+            c = self.window.totals(now, None, roll=roll).custom
+            count, total = (int(c[0]), c[1]) if c else (0, 0.0)
+            lo = c[2] if c and count else None
+            hi = c[3] if c and count else None
+        if self.func == "COUNT":
+            return float(count)
+        if self.func == "SUM":
+            return total
+        if self.func == "AVG":
+            return total / count if count else None
+        if self.func == "MIN":
+            return lo
+        return hi
+
+
+class Statistic:
+    """A shared aggregate.  ``main``/``rel`` are tracks; ``window``/``rel_window`` windows."""
+
+    __slots__ = (
+        "custom",
+        "definition",
+        "dirty_sink",
+        "filter_name",
+        "final",
+        "formula",
+        "formula_parts",
+        "id",
+        "key",
+        "last_used",
+        "local_time",
+        "main",
+        "object_id",
+        "object_type",
+        "opened_at",
+        "options",
+        "profile",
+        "ranges",
+        "refs",
+        "rel",
+        "rel_window",
+        "structure_fn",
+        "window",
+    )
+
+    def __init__(
+        self,
+        stat_id: int,
+        key: StatisticKey,
+        definition: StatDef,
+        profile: TimeProfile,
+        ranges: list[tuple[int, int]],
+        main: Track,
+        *,
+        object_type: str,
+        object_id: str,
+        opened_at: int,
+        options: StatOptions,
+        filter_name: str = "",
+        local_time: bool = False,
+    ) -> None:
+        self.id = stat_id
+        self.key = key
+        self.definition = definition
+        self.profile = profile
+        self.ranges = ranges
+        self.main = main
+        self.rel: Track | None = None
+        self.window: Window | None = None
+        self.rel_window: Window | None = None
+        self.object_type = object_type
+        self.object_id = object_id
+        self.opened_at = opened_at
+        self.options = options
+        self.filter_name = filter_name
+        self.local_time = local_time
+        self.custom: Any = None
+        self.formula: Any = None
+        self.formula_parts: list[FormulaPart] = []
+        self.structure_fn: Callable[[int], Value] | None = None
+        self.dirty_sink: set[Statistic] | None = None
+        self.refs = 0
+        self.last_used = opened_at
+        #: while true, windows are read as at the end of the interval ending at ``now``
+        self.final = False
+
+    # -- change notification ---------------------------------------------------------------
+    def touched(self) -> None:
+        sink = self.dirty_sink
+        if sink is not None:
+            sink.add(self)
+
+    # -- values ----------------------------------------------------------------------------------
+    def value(self, now: int) -> Value:
+        return self.definition.category.compute(self, now)
+
+    def value_before(self, boundary: int) -> Value:
+        """The value of the interval that ends at ``boundary`` (Reset notification)."""
+        self.final = True
+        try:
+            return self.definition.category.compute(self, boundary)
+        finally:
+            self.final = False
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the value changes with time alone (so it must be re-read periodically)."""
+        cat = self.definition.category
+        if cat.kind == "structured":
+            return False
+        if cat.unit in ("seconds", "percent", "rate") or cat.kind == "formula":
+            return True
+        return cat.ranges > 0 and cat.kind == "current"
+
+    def totals(self, now: int) -> Totals:
+        window = self.window
+        assert window is not None, "historical category without a window"
+        oldest = self.main.oldest_segment() if self.definition.subject.is_status else None
+        if self.definition.category.collapsed:
+            oldest = self.main.busy_seg if self.main.busy_start() is not None else None
+        return window.totals(now, oldest, roll=not self.final)
+
+    def rel_totals(self, now: int) -> Totals:
+        assert self.rel_window is not None
+        assert self.rel is not None
+        oldest = self.rel.oldest_segment() if self.definition.subject.is_status else None
+        return self.rel_window.totals(now, oldest, roll=not self.final)
+
+    def total_number(self, now: int) -> int:
+        t = self.totals(now)
+        return t.entries if self.definition.subject.is_status else t.done
+
+    def total_time(self, now: int) -> int:
+        t = self.totals(now)
+        return t.ptime if self.definition.subject.is_status else t.ctime
+
+    def rel_total_number(self, now: int) -> int:
+        t = self.rel_totals(now)
+        rel_status = (
+            self.definition.subject.is_status and not self.definition.category.rel_is_action
+        )
+        return t.entries if rel_status else t.done
+
+    def rel_total_time(self, now: int) -> int:
+        t = self.rel_totals(now)
+        rel_status = (
+            self.definition.subject.is_status and not self.definition.category.rel_is_action
+        )
+        return t.ptime if rel_status else t.ctime
+
+    def structure(self, now: int) -> Value:
+        assert self.structure_fn is not None
+        return self.structure_fn(now)
+
+    def formula_value(self, now: int) -> Value:
+        values = [part.evaluate(now, not self.final) for part in self.formula_parts]
+        elapsed = 0
+        for part in self.formula_parts:
+            if part.window is not None:
+                elapsed = now - part.window.interval_start(now)
+                break
+        result = self.formula.evaluate(values, {"now": float(now), "interval_length": elapsed})
+        if isinstance(result, float) and result.is_integer():
+            return int(result)
+        if isinstance(result, (int, float, str)) or result is None:
+            return result
+        return str(result)
+
+    def interval_start(self, now: int) -> int | None:
+        """Start of the current interval of the time profile (None for current categories)."""
+        window = self.window or self.rel_window
+        if window is None and self.formula_parts:
+            window = next((p.window for p in self.formula_parts if p.window is not None), None)
+        return None if window is None else window.interval_start(now)
+
+    def __repr__(self) -> str:
+        return (
+            f"Statistic({self.id}, {self.definition.name!r} on {self.object_type} "
+            f"{self.object_id!r}, profile={self.profile.name!r})"
+        )

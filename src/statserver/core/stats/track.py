@@ -1,0 +1,246 @@
+"""Tracks: the items of one feed that match a mask, a media list and a filter.
+
+A track is shared by every statistic with the same (object, subject, mask, media, filter):
+it keeps the matching items in progress (for current categories) and forwards *segments* to
+the windows of historical statistics.  A segment is an item, or the part of it during which
+the filter held: Genesys counts how many times a filter *became* true and only the time
+during which it *was* true.
+
+The *collapsed* view treats the track as busy while at least one segment is open; it gives
+CurrentContinuousTime, TotalContinuousNumber and TotalDistinctTime.  A status that changes
+from one masked status to another at the same instant keeps the track busy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from statserver.core.items import Attrs, Item
+
+if TYPE_CHECKING:
+    from statserver.core.stats.windows import Window
+
+__all__ = ["FilterFn", "Track"]
+
+FilterFn = Callable[[Attrs], bool]
+
+
+class Track:
+    __slots__ = (
+        "busy_seg",
+        "busy_since",
+        "collapsed",
+        "end_pending",
+        "filter",
+        "key",
+        "last_cur",
+        "last_seg",
+        "listeners",
+        "local",
+        "media",
+        "open",
+        "ordered_cur",
+        "ordered_seg",
+        "pending",
+        "reason_restart",
+        "sum_start",
+        "windows",
+    )
+
+    def __init__(
+        self,
+        key: tuple[Any, ...],
+        *,
+        media: frozenset[str] | None = None,
+        filter_fn: FilterFn | None = None,
+        reason_restart: bool = False,
+        pending: set[Track] | None = None,
+        local: bool = False,
+    ) -> None:
+        self.key = key
+        #: measure with local receipt times instead of source times (UseSourceTimeStamps=no)
+        self.local = local
+        self.media = media
+        self.filter = filter_fn
+        self.reason_restart = reason_restart
+        #: item id -> [item, segment start, start used by current categories]
+        self.open: dict[int, list[Any]] = {}
+        self.sum_start = 0
+        self.windows: list[Window] = []
+        self.collapsed: list[Window] = []
+        #: objects told of every change (statistics, for change notification)
+        self.listeners: list[Any] = []
+        self.busy_since: int | None = None
+        self.busy_seg = 0
+        self.end_pending: int | None = None
+        self.pending = pending
+        self.ordered_cur = True
+        self.ordered_seg = True
+        self.last_cur = -(1 << 62)
+        self.last_seg = -(1 << 62)
+
+    # -- feed interface ------------------------------------------------------------------------
+    def accepts(self, item: Item) -> bool:
+        return self.media is None or item.attrs.media_type in self.media
+
+    def _start_of(self, item: Item) -> int:
+        return item.start_local if self.local else item.start
+
+    def _passes(self, item: Item) -> bool:
+        return self.filter is None or self.filter(item.attrs)
+
+    def start(self, item: Item, t: int) -> None:
+        """A new item started at ``t``."""
+        if not self.accepts(item):
+            return
+        if self._passes(item):
+            self._open(item, t, self._start_of(item))
+        self._changed()
+
+    def join(self, item: Item, t: int) -> None:
+        """An item already in progress enters this feed at ``t`` (membership change)."""
+        if not self.accepts(item) or item.id in self.open:
+            return
+        if self._passes(item):
+            self._open(item, t, self._start_of(item))
+        self._changed()
+
+    def end(self, item: Item, t: int) -> None:
+        """The item completed at ``t``."""
+        entry = self.open.get(item.id)
+        if entry is not None:
+            self._close(item.id, entry, t, completed=True)
+            self._changed()
+
+    def leave(self, item: Item, t: int) -> None:
+        """The item leaves this feed at ``t`` without completing (membership change)."""
+        entry = self.open.get(item.id)
+        if entry is not None:
+            self._close(item.id, entry, t, completed=False)
+            self._changed()
+
+    def instant(self, item: Item, t: int, duration: int) -> None:
+        """An instantaneous action happened; ``duration`` is what it reports (0 if momentary)."""
+        if not self.accepts(item) or not self._passes(item):
+            return
+        for w in self.windows:
+            w.instant(t, duration, item)
+        self._changed()
+
+    def update(self, item: Item, t: int, reasons_changed: bool) -> None:
+        """The item's attributes changed at ``t``: a filter may have turned true or false."""
+        if not self.accepts(item):
+            return
+        entry = self.open.get(item.id)
+        passes = self._passes(item)
+        if entry is None:
+            if passes:
+                self._open(item, t, t if self.reason_restart else self._start_of(item))
+        elif not passes:
+            self._close(item.id, entry, t, completed=True)
+        elif reasons_changed and self.reason_restart:
+            self._close(item.id, entry, t, completed=True)
+            self._open(item, t, t)
+        else:
+            return
+        self._changed()
+
+    # -- internals ---------------------------------------------------------------------------
+    def _open(self, item: Item, t: int, cur_start: int) -> None:
+        # a segment starts now; an item that started earlier (join, filter turning true)
+        # keeps its real start for current categories only
+        seg_start = t
+        if not self.open:
+            self.ordered_cur = self.ordered_seg = True
+            if self.end_pending is not None and self.end_pending == t:
+                self.end_pending = None  # continuous: the track stays busy
+            else:
+                self._flush_collapsed()
+                self.busy_since = cur_start
+                self.busy_seg = seg_start
+                for w in self.collapsed:
+                    w.seg_start(seg_start, cur_start)
+        self.open[item.id] = [item, seg_start, cur_start]
+        self.sum_start += cur_start
+        if cur_start < self.last_cur:
+            self.ordered_cur = False
+        self.last_cur = cur_start
+        if seg_start < self.last_seg:
+            self.ordered_seg = False
+        self.last_seg = seg_start
+        for w in self.windows:
+            w.seg_start(seg_start, cur_start)
+
+    def _close(self, item_id: int, entry: list[Any], t: int, *, completed: bool) -> None:
+        del self.open[item_id]
+        item, seg_start, cur_start = entry
+        self.sum_start -= cur_start
+        for w in self.windows:
+            w.seg_end(seg_start, t, completed, item, cur_start)
+        if not self.open and self.busy_since is not None:
+            self.end_pending = t
+            if self.pending is not None:
+                self.pending.add(self)
+            else:
+                self._flush_collapsed()
+
+    def _flush_collapsed(self) -> None:
+        t = self.end_pending
+        if t is None or self.busy_since is None:
+            return
+        for w in self.collapsed:
+            w.seg_end(self.busy_seg, t, True, None, self.busy_since)
+        self.busy_since = None
+        self.end_pending = None
+
+    def flush(self) -> None:
+        """End of an event: a busy period that ended during it ends for good."""
+        if self.end_pending is not None and not self.open:
+            self._flush_collapsed()
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener.touched()
+
+    # -- queries for categories ------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.open)
+
+    def items(self) -> Iterator[Item]:
+        for entry in self.open.values():
+            yield entry[0]
+
+    def current_starts(self) -> Iterator[int]:
+        for entry in self.open.values():
+            yield entry[2]
+
+    def oldest_current(self) -> int | None:
+        if not self.open:
+            return None
+        if self.ordered_cur:
+            return int(next(iter(self.open.values()))[2])
+        return int(min(e[2] for e in self.open.values()))
+
+    def newest_current(self) -> int | None:
+        if not self.open:
+            return None
+        if self.ordered_cur:
+            return int(next(reversed(self.open.values()))[2])
+        return int(max(e[2] for e in self.open.values()))
+
+    def oldest_segment(self) -> int | None:
+        if not self.open:
+            return None
+        if self.ordered_seg:
+            return int(next(iter(self.open.values()))[1])
+        return int(min(e[1] for e in self.open.values()))
+
+    def busy_start(self) -> int | None:
+        """Start of the current continuous busy period, or None when the track is idle."""
+        if self.open:
+            return self.busy_since
+        return None
+
+    def segment_starts(self) -> list[int]:
+        return [e[1] for e in self.open.values()]

@@ -1,0 +1,556 @@
+"""Interval accumulators: what a historical statistic remembers between two resets.
+
+A *window* receives the segments of one track (an item, or the part of it during which a
+filter held) as they start and end, and instantaneous actions as they happen, and answers
+with :class:`Totals` for any time.  Everything is exact integer arithmetic in whole seconds.
+
+Per accumulator (one interval of a Growing profile, one step of a Sliding profile):
+
+``entries``   segments that started in the interval; ``carry`` those already open at its start
+``done``      segments completed (and instantaneous actions) in the interval
+``ptime``     projected time: the part of every segment inside the interval, counted while it
+              lasts (the Genesys rule for statuses)
+``ctime``     completion time: durations credited when a segment completes, clipped to the
+              interval start (the Genesys rule for actions); retrospective durations whole
+``atime``     adjusted time: whole durations credited at completion (TotalAdjustedTime)
+``max_d``/``min_d``  longest / shortest completed duration (clipped like ``ctime``)
+``max_n``/``min_n``  highest / lowest number of open segments during the interval
+``ranges``    per time range ``[count, time]`` of completed durations inside it
+``custom``    per extractor ``[count, sum, min, max]`` of the values taken at completion
+``cint``      integral of CurrentTime over the interval (for AverageOfCurrentTime)
+
+Open segments are summarised by their count ``n`` and the sum ``S`` of their *effective*
+starts (``max(start, accumulator start)``), so rolling an interval is O(1) whatever the
+number of open segments: the closing accumulator gets ``n*R - S`` and every effective start
+becomes ``R``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from statserver.core.stats.profiles import GrowingProfile, SelectionProfile, SlidingProfile
+
+__all__ = [
+    "Acc",
+    "Extractor",
+    "GrowingWindow",
+    "SelectionWindow",
+    "SinceLoginWindow",
+    "SlidingWindow",
+    "Totals",
+    "Window",
+]
+
+#: An extractor gives the value an item contributes at completion (None: no value).
+Extractor = Callable[[Any, int], float | None]
+
+_INF: Final = float("inf")
+
+
+class Acc:
+    __slots__ = (
+        "atime",
+        "carry",
+        "cint",
+        "ctime",
+        "custom",
+        "done",
+        "entries",
+        "max_d",
+        "max_n",
+        "min_d",
+        "min_n",
+        "ptime",
+        "ranges",
+        "seen",
+    )
+
+    def __init__(self, n_open: int, n_ranges: int, n_custom: int) -> None:
+        self.entries = 0
+        self.carry = n_open
+        self.done = 0
+        self.ptime = 0
+        self.ctime = 0
+        self.atime = 0
+        self.cint = 0
+        self.max_d = -1
+        self.min_d = -1
+        self.max_n = n_open
+        self.min_n = n_open
+        self.ranges: list[int] | None = [0] * (2 * n_ranges) if n_ranges else None
+        self.custom: list[float] | None = [0.0, 0.0, _INF, -_INF] * n_custom if n_custom else None
+        self.seen: set[str] | None = None
+
+
+class Totals:
+    """Aggregates of a window at one instant (open segments projected to that instant)."""
+
+    __slots__ = (
+        "atime",
+        "cint",
+        "ctime",
+        "custom",
+        "done",
+        "elapsed",
+        "entries",
+        "max_d",
+        "max_n",
+        "min_d",
+        "min_n",
+        "ptime",
+        "ranges",
+    )
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.done = 0
+        self.ptime = 0
+        self.ctime = 0
+        self.atime = 0
+        self.cint = 0
+        self.max_d = -1
+        self.min_d = -1
+        self.max_n = 0
+        self.min_n = 0
+        self.elapsed = 0
+        self.ranges: list[int] = []
+        self.custom: list[float] = []
+
+
+class Window:
+    """Base of every window.  ``ranges`` are half-open ``(lo, hi)`` whole-second ranges."""
+
+    __slots__ = (
+        "cint_on",
+        "cs1",
+        "custom_keys",
+        "extractors",
+        "n",
+        "opened",
+        "q",
+        "range_bounds",
+        "s1",
+        "s2",
+    )
+
+    #: False for Selection windows: they have no interval length.
+    timed: bool = True
+
+    def __init__(
+        self,
+        opened: int,
+        open_starts: Sequence[int] = (),
+        *,
+        ranges: Sequence[tuple[int, int]] = (),
+        extractors: Sequence[Extractor] = (),
+        distinct_custom: bool = False,
+        current_time_integral: bool = False,
+    ) -> None:
+        """``open_starts`` are the real starts of the segments already open at ``opened``."""
+        self.opened = opened
+        self.n = len(open_starts)
+        self.range_bounds = tuple(ranges)
+        self.extractors = tuple(extractors)
+        self.custom_keys = distinct_custom
+        #: sum of the effective starts of the open segments
+        self.s1 = self.n * opened
+        # For AverageOfCurrentTime: sums of real starts r, of r*r, and of (eff - r)**2, so the
+        # doubled integral of CurrentTime over an accumulator is kept exactly in integers.
+        self.cint_on = current_time_integral
+        self.cs1 = sum(open_starts) if current_time_integral else 0
+        self.s2 = sum(r * r for r in open_starts) if current_time_integral else 0
+        self.q = sum((opened - r) ** 2 for r in open_starts) if current_time_integral else 0
+
+    def _cint_open(self, t: int) -> int:
+        """Doubled integral of CurrentTime of the open segments from their effective start."""
+        return self.n * t * t - 2 * t * self.cs1 + self.s2 - self.q
+
+    def _cint_enter(self, t: int, real: int) -> None:
+        self.cs1 += real
+        self.s2 += real * real
+        self.q += (t - real) ** 2
+
+    def _cint_leave(self, acc: Acc, eff: int, t: int, real: int) -> None:
+        acc.cint += (t - real) ** 2 - (eff - real) ** 2
+        self.cs1 -= real
+        self.s2 -= real * real
+        self.q -= (eff - real) ** 2
+
+    def _cint_roll(self, acc: Acc, boundary: int) -> None:
+        whole = self.n * boundary * boundary - 2 * boundary * self.cs1 + self.s2
+        acc.cint += whole - self.q
+        self.q = whole
+
+    # -- accumulator helpers ------------------------------------------------------------
+    def _new_acc(self) -> Acc:
+        acc = Acc(self.n, len(self.range_bounds), len(self.extractors))
+        if self.custom_keys:
+            acc.seen = set()
+        return acc
+
+    def _complete(self, acc: Acc, clipped: int, whole: int, item: Any) -> None:
+        acc.done += 1
+        acc.ctime += clipped
+        acc.atime += whole
+        if clipped > acc.max_d:
+            acc.max_d = clipped
+        if acc.min_d < 0 or clipped < acc.min_d:
+            acc.min_d = clipped
+        if acc.ranges is not None:
+            for i, (lo, hi) in enumerate(self.range_bounds):
+                if lo <= clipped < hi:
+                    acc.ranges[2 * i] += 1
+                    acc.ranges[2 * i + 1] += clipped
+        if acc.custom is not None:
+            self._custom(acc, item, whole)
+
+    def _custom(self, acc: Acc, item: Any, duration: int) -> None:
+        custom = acc.custom
+        assert custom is not None
+        if acc.seen is not None:
+            key = getattr(getattr(item, "attrs", None), "conn_id", None)
+            if key is not None:
+                if key in acc.seen:
+                    return
+                acc.seen.add(key)
+        for i, extract in enumerate(self.extractors):
+            value = extract(item, duration)
+            if value is None:
+                continue
+            base = 4 * i
+            custom[base] += 1
+            custom[base + 1] += value
+            if value < custom[base + 2]:
+                custom[base + 2] = value
+            if value > custom[base + 3]:
+                custom[base + 3] = value
+
+    @staticmethod
+    def _count(acc: Acc, n: int) -> None:
+        if n > acc.max_n:
+            acc.max_n = n
+        if n < acc.min_n:
+            acc.min_n = n
+
+    # -- interface (implemented by subclasses) ----------------------------------------------
+    def seg_start(self, t: int, real_start: int) -> None:
+        raise NotImplementedError
+
+    def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
+        raise NotImplementedError
+
+    def instant(self, t: int, duration: int, item: Any) -> None:
+        raise NotImplementedError
+
+    def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
+        """Aggregates at ``now``; with ``roll=False`` an interval ending exactly at ``now`` is
+        read as complete instead of being reset."""
+        raise NotImplementedError
+
+    def advance(self, t: int) -> None:
+        """Roll the window forward to time ``t`` (resets, steps)."""
+
+    def interval_start(self, now: int) -> int:
+        raise NotImplementedError
+
+
+def _merge_totals(tot: Totals, acc: Acc, first: bool) -> None:
+    tot.entries += acc.entries
+    tot.done += acc.done
+    tot.ptime += acc.ptime
+    tot.ctime += acc.ctime
+    tot.atime += acc.atime
+    tot.cint += acc.cint
+    if acc.max_d > tot.max_d:
+        tot.max_d = acc.max_d
+    if acc.min_d >= 0 and (tot.min_d < 0 or acc.min_d < tot.min_d):
+        tot.min_d = acc.min_d
+    if first:
+        tot.max_n, tot.min_n = acc.max_n, acc.min_n
+    else:
+        tot.max_n = max(tot.max_n, acc.max_n)
+        tot.min_n = min(tot.min_n, acc.min_n)
+    if acc.ranges is not None:
+        if not tot.ranges:
+            tot.ranges = list(acc.ranges)
+        else:
+            for i, v in enumerate(acc.ranges):
+                tot.ranges[i] += v
+    if acc.custom is not None:
+        if not tot.custom:
+            tot.custom = list(acc.custom)
+        else:
+            c = tot.custom
+            for base in range(0, len(c), 4):
+                c[base] += acc.custom[base]
+                c[base + 1] += acc.custom[base + 1]
+                c[base + 2] = min(c[base + 2], acc.custom[base + 2])
+                c[base + 3] = max(c[base + 3], acc.custom[base + 3])
+
+
+class _IntervalWindow(Window):
+    """One accumulator per interval (Growing, SinceLogin)."""
+
+    __slots__ = ("acc", "end", "start")
+
+    def __init__(
+        self, opened: int, open_starts: Sequence[int], start: int, end: int, **kw: Any
+    ) -> None:
+        super().__init__(opened, open_starts, **kw)
+        self.start = start
+        self.end = end
+        self.acc = self._new_acc()
+
+    def _roll(self, boundary: int, next_end: int) -> None:
+        acc = self.acc
+        acc.ptime += self.n * boundary - self.s1
+        if self.cint_on:
+            self._cint_roll(acc, boundary)
+        self.start = boundary
+        self.end = next_end
+        self.s1 = self.n * boundary
+        # every open segment now starts at the boundary for integral purposes
+        self.acc = self._new_acc()
+
+    def seg_start(self, t: int, real_start: int) -> None:
+        self.advance(t)
+        self.n += 1
+        self.s1 += t
+        if self.cint_on:
+            self._cint_enter(t, real_start)
+        acc = self.acc
+        acc.entries += 1
+        self._count(acc, self.n)
+
+    def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
+        self.advance(t)
+        eff = seg_start if seg_start > self.start else self.start
+        acc = self.acc
+        acc.ptime += t - eff
+        if self.cint_on:
+            self._cint_leave(acc, eff, t, real_start)
+        self.s1 -= eff
+        self.n -= 1
+        if completed:
+            whole_start = seg_start if seg_start > self.opened else self.opened
+            self._complete(acc, t - eff, t - whole_start, item)
+        self._count(acc, self.n)
+
+    def instant(self, t: int, duration: int, item: Any) -> None:
+        self.advance(t)
+        self._complete(self.acc, duration, duration, item)
+
+    def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
+        self.advance(now if roll else now - 1)
+        tot = Totals()
+        _merge_totals(tot, self.acc, True)
+        tot.entries += self.acc.carry
+        tot.ptime += self.n * now - self.s1
+        if self.cint_on:
+            tot.cint += self._cint_open(now)
+        tot.elapsed = now - self.start
+        if oldest is not None and self.n:
+            d = now - (oldest if oldest > self.start else self.start)
+            if d > tot.max_d:
+                tot.max_d = d
+        return tot
+
+    def interval_start(self, now: int) -> int:
+        self.advance(now)
+        return self.start
+
+
+class GrowingWindow(_IntervalWindow):
+    """A Growing profile: resets at the profile's reset times (none: ever growing)."""
+
+    __slots__ = ("profile",)
+
+    def __init__(
+        self, profile: GrowingProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+    ) -> None:
+        _, end = profile.interval(opened)
+        super().__init__(opened, open_starts, opened, end, **kw)
+        self.profile = profile
+
+    def advance(self, t: int) -> None:
+        while t >= self.end:
+            boundary = self.end
+            _, nxt = self.profile.interval(boundary)
+            self._roll(boundary, nxt)
+
+    def next_reset(self) -> int:
+        return self.end
+
+
+class SinceLoginWindow(_IntervalWindow):
+    """A SinceLogin profile: the engine calls :meth:`restart` when the agent logs in."""
+
+    __slots__ = ()
+
+    _NEVER: Final = 1 << 62
+
+    def __init__(self, opened: int, open_starts: Sequence[int] = (), **kw: Any) -> None:
+        super().__init__(opened, open_starts, opened, self._NEVER, **kw)
+
+    def restart(self, t: int) -> None:
+        self._roll(t, self._NEVER)
+
+
+class SlidingWindow(Window):
+    """A Sliding profile: ``window/step`` full steps plus the step in progress.
+
+    At time ``now`` the window covers ``[step_start(now) - window, now]``: an occurrence stays
+    in it for at least ``window`` and less than ``window + step`` seconds.
+    """
+
+    __slots__ = ("created_k", "k", "profile", "ring")
+
+    def __init__(
+        self, profile: SlidingProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+    ) -> None:
+        super().__init__(opened, open_starts, **kw)
+        self.profile = profile
+        size = profile.buckets + 1
+        self.k = opened // profile.step
+        self.created_k = self.k
+        self.ring: list[Acc | None] = [None] * size
+        self.ring[self.k % size] = self._new_acc()
+
+    def _cur(self) -> Acc:
+        acc = self.ring[self.k % len(self.ring)]
+        assert acc is not None
+        return acc
+
+    def advance(self, t: int) -> None:
+        kk = t // self.profile.step
+        if kk <= self.k:
+            return
+        step, size = self.profile.step, len(self.ring)
+        if kk - self.k > size:
+            # everything in the ring drops out; open segments fill the skipped steps
+            # everything in the ring drops out: jump to the oldest step still needed
+            self.k = kk - size
+            boundary = self.k * step
+            self.s1 = self.n * boundary
+            if self.cint_on:
+                self._cint_roll(Acc(0, 0, 0), boundary)
+            for j in range(size):
+                self.ring[j] = None
+            self.ring[self.k % size] = self._new_acc()
+        while self.k < kk:
+            cur = self._cur()
+            boundary = (self.k + 1) * step
+            cur.ptime += self.n * boundary - self.s1
+            if self.cint_on:
+                self._cint_roll(cur, boundary)
+            self.s1 = self.n * boundary
+            self.k += 1
+            self.ring[self.k % size] = self._new_acc()
+
+    def _window_start(self, t: int) -> int:
+        start = (t // self.profile.step) * self.profile.step - self.profile.window
+        return start if start > self.opened else self.opened
+
+    def seg_start(self, t: int, real_start: int) -> None:
+        self.advance(t)
+        self.n += 1
+        self.s1 += t
+        if self.cint_on:
+            self._cint_enter(t, real_start)
+        acc = self._cur()
+        acc.entries += 1
+        self._count(acc, self.n)
+
+    def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
+        self.advance(t)
+        step_start = self.k * self.profile.step
+        eff = max(seg_start, step_start, self.opened)
+        acc = self._cur()
+        acc.ptime += t - eff
+        if self.cint_on:
+            self._cint_leave(acc, eff, t, real_start)
+        self.s1 -= eff
+        self.n -= 1
+        if completed:
+            wstart = self._window_start(t)
+            clipped_start = seg_start if seg_start > wstart else wstart
+            whole_start = seg_start if seg_start > self.opened else self.opened
+            self._complete(acc, t - clipped_start, t - whole_start, item)
+        self._count(acc, self.n)
+
+    def instant(self, t: int, duration: int, item: Any) -> None:
+        self.advance(t)
+        self._complete(self._cur(), duration, duration, item)
+
+    def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
+        self.advance(now if roll else now - 1)
+        tot = Totals()
+        size = len(self.ring)
+        first_k = max(self.k - size + 1, self.created_k)
+        first = True
+        for k in range(first_k, self.k + 1):
+            acc = self.ring[k % size]
+            if acc is None:
+                continue
+            if first:
+                tot.entries += acc.carry
+            _merge_totals(tot, acc, first)
+            first = False
+        tot.ptime += self.n * now - self.s1
+        if self.cint_on:
+            tot.cint += self._cint_open(now)
+        wstart = self._window_start(now)
+        tot.elapsed = now - wstart
+        if oldest is not None and self.n:
+            d = now - (oldest if oldest > wstart else wstart)
+            if d > tot.max_d:
+                tot.max_d = d
+        return tot
+
+    def interval_start(self, now: int) -> int:
+        self.advance(now)
+        return self._window_start(now)
+
+
+class SelectionWindow(Window):
+    """A Selection profile: the last N completed segments and instantaneous actions."""
+
+    __slots__ = ("records",)
+    timed = False
+
+    def __init__(
+        self, profile: SelectionProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+    ) -> None:
+        super().__init__(opened, open_starts, **kw)
+        self.records: deque[Acc] = deque(maxlen=profile.count)
+
+    def _record(self, clipped: int, whole: int, item: Any) -> None:
+        acc = Acc(0, len(self.range_bounds), len(self.extractors))
+        self._complete(acc, clipped, whole, item)
+        acc.ptime = clipped
+        acc.entries = 1
+        self.records.append(acc)
+
+    def seg_start(self, t: int, real_start: int) -> None:
+        self.n += 1
+
+    def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
+        self.n -= 1
+        if completed:
+            start = seg_start if seg_start > self.opened else self.opened
+            self._record(t - start, t - start, item)
+
+    def instant(self, t: int, duration: int, item: Any) -> None:
+        self._record(duration, duration, item)
+
+    def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
+        tot = Totals()
+        for i, acc in enumerate(self.records):
+            _merge_totals(tot, acc, i == 0)
+        return tot
+
+    def interval_start(self, now: int) -> int:
+        return self.opened
