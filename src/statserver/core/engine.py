@@ -109,7 +109,10 @@ class Engine:
         self.directory = directory
         self.catalog = catalog or Catalog()
         self.options = options or EngineOptions()
-        self.stat_options = StatOptions(load_balance_aht=self.options.load_balance_aht)
+        self.stat_options = StatOptions(
+            load_balance_aht=self.options.load_balance_aht,
+            action_total_number_at=self.options.action_total_number_at,
+        )
         self.counters = EngineCounters()
         self.last_internal_error: str | None = None
         self.tenants: dict[str, TenantEngine] = {

@@ -95,10 +95,11 @@ def register(eng: TenantEngine, dn: DnState) -> None:
 
 def link_connected(eng: TenantEngine, switch: str) -> None:
     for dn in eng.dns.values():
-        if dn.info.switch == switch and not dn.registered and dn.monitor_item is not None:
-            if dn.monitor_item.name != "Monitored":
-                eng.dn_end(dn, dn.monitor_item)
-                dn.monitor_item = eng.dn_start(dn, "Monitored")
+        item = dn.monitor_item
+        if dn.info.switch != switch or dn.registered or item is None or item.name == "Monitored":
+            continue
+        eng.dn_end(dn, item)
+        dn.monitor_item = eng.dn_start(dn, "Monitored")
 
 
 def link_disconnected(eng: TenantEngine, switch: str) -> None:

@@ -271,7 +271,8 @@ def _service_factor(s: Statistic, now: int) -> Value:
 
 
 def _continuous_number(s: Statistic, now: int) -> Value:
-    return s.totals(now).entries
+    t = s.totals(now)
+    return t.entries + t.carry
 
 
 def _distinct_time(s: Statistic, now: int) -> Value:

@@ -199,6 +199,8 @@ def parse_time_profile(
     key = kind.strip().lower().replace(" ", "").replace("_", "")
     text = "" if value is None else str(value)
     zone_name = (zone or "UTC").strip() or "UTC"
+    if zone_name.upper() in ("UTC", "GMT"):
+        zone_name = "UTC"
     if zone_name != "UTC":
         try:
             ZoneInfo(zone_name)
@@ -206,6 +208,15 @@ def parse_time_profile(
             msg = f"unknown time zone {zone_name!r}; expected an IANA name such as Europe/Paris"
             raise ValueError(msg) from None
     if key == "growing":
+        # a time zone may also be written in the value, e.g. "00:00,Europe/Paris"
+        parts = [p.strip() for p in text.split(",")]
+        zones = [p for p in parts if "/" in p or p.upper() in ("UTC", "GMT")]
+        if zones:
+            if len(zones) > 1 or (zone is not None and zone.strip() != zones[0]):
+                msg = f"Growing value {text!r} names more than one time zone"
+                raise ValueError(msg)
+            text = ",".join(p for p in parts if p not in zones)
+            return parse_time_profile(name, kind, text, zones[0])
         return _parse_growing(name, text, zone_name)
     if key in ("evergrowing", "ever"):
         return GrowingProfile(name, (), zone=zone_name)

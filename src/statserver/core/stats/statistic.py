@@ -26,6 +26,8 @@ class StatOptions:
     """Engine options a category reads."""
 
     load_balance_aht: int = 90
+    #: "end": TotalNumber counts a durable action when it completes; "start": when it starts
+    action_total_number_at: str = "end"
 
 
 @dataclass(frozen=True)
@@ -219,8 +221,14 @@ class Statistic:
         return self.rel_window.totals(now, oldest, roll=not self.final)
 
     def total_number(self, now: int) -> int:
+        """Status subjects: episodes overlapping the interval (entered in it, or in progress
+        at its start).  Actions: completed in the interval (or started, by option)."""
         t = self.totals(now)
-        return t.entries if self.definition.subject.is_status else t.done
+        if self.definition.subject.is_status:
+            return t.entries + t.carry
+        if self.options.action_total_number_at == "start":
+            return t.entries
+        return t.done
 
     def total_time(self, now: int) -> int:
         t = self.totals(now)
@@ -231,7 +239,7 @@ class Statistic:
         rel_status = (
             self.definition.subject.is_status and not self.definition.category.rel_is_action
         )
-        return t.entries if rel_status else t.done
+        return t.entries + t.carry if rel_status else t.done
 
     def rel_total_time(self, now: int) -> int:
         t = self.rel_totals(now)

@@ -90,6 +90,7 @@ class Totals:
 
     __slots__ = (
         "atime",
+        "carry",
         "cint",
         "ctime",
         "custom",
@@ -105,7 +106,9 @@ class Totals:
     )
 
     def __init__(self) -> None:
+        #: segments started in the interval, and those already open when it began
         self.entries = 0
+        self.carry = 0
         self.done = 0
         self.ptime = 0
         self.ctime = 0
@@ -347,7 +350,7 @@ class _IntervalWindow(Window):
         self.advance(now if roll else now - 1)
         tot = Totals()
         _merge_totals(tot, self.acc, True)
-        tot.entries += self.acc.carry
+        tot.carry = self.acc.carry
         tot.ptime += self.n * now - self.s1
         if self.cint_on:
             tot.cint += self._cint_open(now)
@@ -496,7 +499,7 @@ class SlidingWindow(Window):
             if acc is None:
                 continue
             if first:
-                tot.entries += acc.carry
+                tot.carry = acc.carry
             _merge_totals(tot, acc, first)
             first = False
         tot.ptime += self.n * now - self.s1
