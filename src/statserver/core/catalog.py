@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from statserver.core.expr import compile_filter
+from statserver.core.items import Attrs
 from statserver.core.stats.definition import StatDef, parse_stat_type
 from statserver.core.stats.profiles import (
     DEFAULT_PROFILE,
@@ -42,6 +43,17 @@ class CompiledFilter:
     name: str
     text: str
     fn: FilterFn
+
+    def __call__(self, attrs: Attrs) -> bool:
+        return self.fn(attrs)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        # the compiled closure does not pickle: a snapshot keeps the text
+        return (_compiled_filter, (self.name, self.text))
+
+
+def _compiled_filter(name: str, text: str) -> CompiledFilter:
+    return CompiledFilter(name, text, compile_filter(text))
 
 
 @dataclass

@@ -22,7 +22,6 @@ Bad input never stops the engine.  Rules (``docs/event-link.md``):
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,7 +121,7 @@ class Engine:
         if collect_changes:
             for tenant in self.tenants.values():
                 tenant.dirty = set()
-        self._ids = itertools.count(1)
+        self._next_id = 0
         self._by_id: dict[int, tuple[Statistic, TenantEngine]] = {}
         self._resets: list[tuple[int, int]] = []
         self._watched: dict[int, Statistic] = {}
@@ -356,7 +355,8 @@ class Engine:
         elif at is not None and at > tenant.ts:
             self._advance_resets(whole(at))
             tenant.set_time(at, max(at, tenant.tl))
-        stat_id = next(self._ids)
+        self._next_id += 1
+        stat_id = self._next_id
         stat = open_statistic(tenant, resolved, stat_id, tenant.tsw, self.stat_options)
         if stat.id == stat_id:
             self._by_id[stat.id] = (stat, tenant)

@@ -61,15 +61,14 @@ class ResolvedRequest:
 class _CustomValue:
     """A CustomValue formula as an extractor of one number per item."""
 
-    __slots__ = ("distinct_by_conn_id", "fn")
+    __slots__ = ("compiled", "distinct_by_conn_id")
 
     def __init__(self, text: str) -> None:
-        compiled = compile_custom_value(text)
-        self.distinct_by_conn_id = compiled.distinct_by_conn_id
-        self.fn = compiled.value
+        self.compiled = compile_custom_value(text)
+        self.distinct_by_conn_id = self.compiled.distinct_by_conn_id
 
     def value_of(self, item: Any, duration: int) -> float | None:
-        v = self.fn(Row(item, duration))
+        v = self.compiled.value(Row(item, duration))
         if isinstance(v, bool):
             return float(v)
         if isinstance(v, (int, float)):
@@ -133,7 +132,7 @@ def _track(
         track = Track(
             tkey,
             media=media,
-            filter_fn=filt.fn if filt else None,
+            filter_fn=filt,
             reason_restart=reason_restart,
             pending=eng.hub.pending,
             local=local,
@@ -279,7 +278,7 @@ def _open_formula(
         except ValueError as exc:
             raise RequestError(ErrorCode.INVALID_DEFINITION, f"Expression: {exc}") from None
         track = _track(eng, otype, oid, d.subject, mask, media=d.media, filt=req.filter, **common)
-        part = FormulaPart(agg.current, agg.func, track, None, agg.value, agg.condition)
+        part = FormulaPart(agg.current, agg.func, track, None, formula, agg.index)
         if not agg.current:
             extractor: Extractor = part.row_value
             part.window = _make_window(

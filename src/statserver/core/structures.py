@@ -11,7 +11,6 @@ AfterCallWork.  The MainMask, when given, limits which actions are listed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
 from statserver.core import status as status_rules
@@ -229,16 +228,15 @@ def target_states(eng: TenantEngine, otype: ObjectType, oid: str) -> dict[str, d
     return out
 
 
-def builder(eng: TenantEngine, otype: ObjectType, oid: str, d: StatDef) -> Callable[[int], Value]:
-    if d.category.name == "CurrentTargetState":
+class builder:
+    """The value of a structured statistic (a callable object so that it can be pickled)."""
 
-        def targets(now: int) -> Value:
-            return {"targets": list(target_states(eng, otype, oid).values())}
+    __slots__ = ("d", "eng", "oid", "otype")
 
-        return targets
-    ctx = _Ctx(eng, d)
+    def __init__(self, eng: TenantEngine, otype: ObjectType, oid: str, d: StatDef) -> None:
+        self.eng, self.otype, self.oid, self.d = eng, otype, oid, d
 
-    def build(now: int) -> Value:
-        return _build(ctx, otype, oid)
-
-    return build
+    def __call__(self, now: int) -> Value:
+        if self.d.category.name == "CurrentTargetState":
+            return {"targets": list(target_states(self.eng, self.otype, self.oid).values())}
+        return _build(_Ctx(self.eng, self.d), self.otype, self.oid)

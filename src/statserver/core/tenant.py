@@ -13,7 +13,6 @@ status.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,19 @@ _DA, _DS, _AS, _PS, _GS = (
 _SPT_DN = frozenset(DN_SPT)
 
 
+class _Counter:
+    """Item ids (itertools.count does not pickle in every Python version)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __next__(self) -> int:
+        self.n += 1
+        return self.n
+
+
 class TenantEngine:
     def __init__(self, model: TenantModel, catalog: Catalog, options: EngineOptions) -> None:
         self.name = model.name
@@ -60,7 +72,7 @@ class TenantEngine:
         self.catalog = catalog
         self.options = options
         self.hub = Hub()
-        self.ids = itertools.count(1)
+        self.ids = _Counter()
         self.started = False
         self.ts = self.tl = 0.0
         self.tsw = self.tlw = 0

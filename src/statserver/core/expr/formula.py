@@ -115,6 +115,10 @@ class Formula:
         f = _numeric(float)(v)
         return f if isinstance(f, float) and math.isfinite(f) else None
 
+    def __reduce__(self) -> tuple[Callable[[str], Formula], tuple[str]]:
+        # compiled closures do not pickle: a snapshot keeps the text and compiles it again
+        return (compile_formula, (self.text,))
+
 
 @dataclass(frozen=True)
 class CustomValue:
@@ -123,6 +127,9 @@ class CustomValue:
     text: str
     distinct_by_conn_id: bool
     value: RowFn = field(repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Callable[[str], CustomValue], tuple[str]]:
+        return (compile_custom_value, (self.text,))
 
 
 def compile_formula(text: str) -> Formula:

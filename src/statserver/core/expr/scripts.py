@@ -60,6 +60,12 @@ class GroupScript:
         """Whether the agent described by ``facts`` belongs to the group."""
         return self.predicate(facts)
 
+    def __reduce__(
+        self,
+    ) -> tuple[Callable[[str, frozenset[str]], GroupScript], tuple[str, frozenset[str]]]:
+        # compiled closures do not pickle: a snapshot keeps the text and compiles it again
+        return (compile_group_script, (self.text, self.switches))
+
 
 SCRIPT_FUNCTIONS: Final = ("Skill", "SkillExists", "LoggedIn")
 _OPS: Final[dict[str, Callable[[int, int], bool]]] = {

@@ -62,16 +62,19 @@ class FormulaPart:
     func: str
     track: Track
     window: Window | None
-    value: Callable[[Any], object] | None
-    condition: Callable[[Any], object] | None
+    #: the compiled formula and the index of this aggregate in it (closures are not kept
+    #: here so that a statistic can be pickled into a snapshot)
+    formula: Any
+    index: int
 
     def row_value(self, item: Any, duration: int) -> float | None:
+        agg = self.formula.aggregates[self.index]
         row = Row(item, duration)
-        if self.condition is not None and not self.condition(row):
+        if agg.condition is not None and not agg.condition(row):
             return None
-        if self.func == "COUNT" or self.value is None:
+        if self.func == "COUNT" or agg.value is None:
             return 1.0
-        v = self.value(row)
+        v = agg.value(row)
         if isinstance(v, bool):
             return float(v)
         if isinstance(v, (int, float)):
