@@ -72,6 +72,74 @@ def replay(config_path: str, events: str, queries_path: str, output: Any, quiet:
         click.echo(report.summary(), err=True)
 
 
+def _setup_logging(level: str) -> None:
+    import logging
+
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=True)],
+    )
+
+
+def _event_loop() -> Any:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - not on Linux
+        return None
+    return uvloop.new_event_loop
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Configuration file (YAML, contracts.md §2).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=7100, show_default=True, help="Port: /ws, /api/v1, /metrics, /.")
+@click.option(
+    "--backup",
+    "backup",
+    default=None,
+    help="Backup storage: a SQLite file path or a postgresql:// URL "
+    "(default: option backup-file-name).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+def run(config_path: str, host: str, port: int, backup: str | None, log_level: str) -> None:
+    """Run the server: connect to the configured sources and serve clients."""
+    from statserver.errors import BackupError
+    from statserver.service.runner import serve
+
+    _setup_logging(log_level)
+    try:
+        _run_async(serve(config_path, host=host, port=port, storage=backup, log_level=log_level))
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+    except BackupError as exc:
+        raise click.ClickException(f"backup error: {exc}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _run_async(coro: Any) -> Any:
+    """Run a coroutine on uvloop when it is installed."""
+    import asyncio
+
+    with asyncio.Runner(loop_factory=_event_loop()) as runner:
+        return runner.run(coro)
+
+
 @main.command("check-config")
 @click.argument("path", type=click.Path(dir_okay=False))
 def check_config(path: str) -> None:

@@ -53,6 +53,8 @@ class ReplayReport:
     applied: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     clock_went_back: int = 0
+    #: applied events with something odd about them (unknown agent, unknown call, ...)
+    warnings: dict[str, int] = field(default_factory=dict)
 
     @property
     def skipped_total(self) -> int:
@@ -65,6 +67,9 @@ class ReplayReport:
             text += f", {self.skipped_total} skipped ({detail})"
         if self.clock_went_back:
             text += f", {self.clock_went_back} with a time before the previous event"
+        if self.warnings:
+            detail = ", ".join(f"{k}: {v}" for k, v in sorted(self.warnings.items()))
+            text += f"; warnings: {detail}"
         return text
 
 
@@ -163,7 +168,7 @@ def replay(
                 default_tenant=default_tenant,
                 inline=q.line.request == "OpenStatisticEx",
             )
-            stats[q.index] = engine.open(req, at=t)
+            stats[q.index] = engine.open(req, at=t, private=True)
         except RequestError as exc:
             q.error = (exc.code, exc.message)
 
@@ -207,6 +212,7 @@ def replay(
     for reason, count in engine.counters.rejected.items():
         report.skipped[reason] = report.skipped.get(reason, 0) + count
     report.clock_went_back = engine.counters.clock_went_back
+    report.warnings = dict(engine.counters.warnings)
     encoder = msgspec.json.Encoder()
     for q in queries:
         if q.error is not None:

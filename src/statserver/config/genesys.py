@@ -28,6 +28,7 @@ Every section with a ``Category`` option is a stat type.  Sections Stat Server d
 from __future__ import annotations
 
 import configparser
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,9 +45,42 @@ class GenesysOptions:
     filters: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    #: line numbers: ``"section"`` and ``"section.option"`` (lower case) -> line (1-based);
+    #: a time profile is also found as ``"timeprofiles.<name>"``
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line(self, section: str, option: str | None = None) -> int | None:
+        """The line of ``[section]`` or of its ``option`` (falling back to the section)."""
+        key = section.strip().lower()
+        if option is not None:
+            found = self.lines.get(f"{key}.{option.strip().lower()}")
+            if found is not None:
+                return found
+        return self.lines.get(key)
 
 
 _SERVER_SECTIONS = {"statserver", "overload", "ha", "java-config", "java-extensions"}
+_SECTION_LINE = re.compile(r"^\[(?P<name>[^\]]+)\]")
+_OPTION_LINE = re.compile(r"^(?P<name>[^=\s;#][^=]*?)\s*=")
+
+
+def _line_index(text: str) -> dict[str, int]:
+    """Where each section and option is, as configparser reads them (first occurrence)."""
+    lines: dict[str, int] = {}
+    section: str | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        m = _SECTION_LINE.match(raw)
+        if m:
+            section = m.group("name").strip().lower()
+            lines.setdefault(section, number)
+            continue
+        m = _OPTION_LINE.match(raw)
+        if m and section is not None:
+            name = m.group("name").strip().lower()
+            lines.setdefault(f"{section}.{name}", number)
+            if section == "timeprofiles" and "," in name:
+                lines.setdefault(f"{section}.{name.split(',', 1)[0].strip()}", number)
+    return lines
 
 
 def parse_genesys_options(text: str, source: str = "<genesys options>") -> GenesysOptions:
@@ -56,23 +90,37 @@ def parse_genesys_options(text: str, source: str = "<genesys options>") -> Genes
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     try:
         parser.read_string(text, source=source)
+    except configparser.MissingSectionHeaderError as exc:
+        raise ConfigError(
+            f"not a Genesys option file: {exc.line.strip()!r} comes before any [Section] line",
+            source=f"{source}:{exc.lineno}",
+        ) from None
+    except configparser.ParsingError as exc:
+        lineno = exc.errors[0][0]
+        line = text.splitlines()[lineno - 1].strip()
+        raise ConfigError(
+            f"not a Genesys option file: {line!r} is neither a [Section] line nor a "
+            "name=value option",
+            source=f"{source}:{lineno}",
+        ) from None
     except configparser.Error as exc:
         raise ConfigError(
             f"not a Genesys option file: {exc}; expected [Section] lines and name=value options",
             source=source,
         ) from None
-    out = GenesysOptions()
+    out = GenesysOptions(lines=_line_index(text))
     for section in parser.sections():
         items = dict(parser.items(section))
         lower = section.lower()
         if lower == "timeprofiles":
             for name, value in items.items():
                 if "," not in name:
+                    at = out.line(section, name)
                     raise ConfigError(
                         f"option {name!r} must be named '<Name>,<Type>' "
                         "(Type: Growing, Sliding, Selection, SinceLogin)",
-                        source=source,
-                        path=f"[TimeProfiles].{name}",
+                        source=f"{source}:{at}" if at else source,
+                        path=f"[{section}].{name}",
                     )
                 pname, ptype = (p.strip() for p in name.split(",", 1))
                 spec: dict[str, Any] = {"type": ptype, "value": value.strip()}

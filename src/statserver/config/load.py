@@ -10,6 +10,7 @@ definitions (:class:`Catalog`), the engine options and the server options.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 import msgspec
 import yaml
 
-from statserver.config.genesys import parse_genesys_options
+from statserver.config.genesys import GenesysOptions, parse_genesys_options
 from statserver.config.schema import ConfigFile, SourceCfg
 from statserver.core.catalog import Catalog, CompiledFilter, parse_time_range
 from statserver.core.expr import (
@@ -42,7 +43,7 @@ from statserver.core.model import (
     SwitchInfo,
     TenantModel,
 )
-from statserver.core.options import EngineOptions
+from statserver.core.options import ENGINE_OPTION_NAMES, EngineOptions
 from statserver.core.stats.definition import StatTypeError, parse_stat_type
 from statserver.core.stats.profiles import parse_time_profile
 from statserver.errors import ConfigError
@@ -72,10 +73,15 @@ def load_config(path: str | Path) -> LoadedConfig:
     if p.suffix.lower() in (".cfg", ".ini", ".conf"):
         # a Genesys option file alone: stat types and options, no objects
         text = f"genesysOptions: [{p.name!r}]\n"
+        return load_config_text(text, source=str(p), base=p.parent, objects_required=False)
     return load_config_text(text, source=str(p), base=p.parent)
 
 
-def load_config_text(text: str, source: str = "<config>", base: Path | None = None) -> LoadedConfig:
+def load_config_text(
+    text: str, source: str = "<config>", base: Path | None = None, *, objects_required: bool = True
+) -> LoadedConfig:
+    """Validate configuration text; ``objects_required=False`` accepts a file without tenants
+    (a Genesys option file checked alone)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -94,9 +100,9 @@ def load_config_text(text: str, source: str = "<config>", base: Path | None = No
     try:
         cfg = msgspec.convert(data, ConfigFile, str_keys=True)
     except msgspec.ValidationError as exc:
-        raise _from_validation(exc, source, lines) from None
+        raise _from_validation(exc, source, lines, data) from None
     try:
-        return _Builder(cfg, source, base or Path("."), lines).build()
+        return _Builder(cfg, source, base or Path("."), lines, objects_required).build()
     except ConfigError as exc:
         if exc.path and exc.source == source:
             line = lines.line(exc.path)
@@ -145,13 +151,76 @@ class _LineFinder:
 _AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
-def _from_validation(exc: msgspec.ValidationError, source: str, lines: _LineFinder) -> ConfigError:
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<key>[^`]*)`$")
+
+
+def _keys_at(path: str) -> list[str] | None:
+    """The keys accepted by the mapping at ``path`` (None when it is not a fixed mapping)."""
+    info: Any = msgspec.inspect.type_info(ConfigFile)
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if isinstance(info, msgspec.inspect.StructType):
+            info = next((f.type for f in info.fields if f.encode_name == part), None)
+        elif isinstance(info, msgspec.inspect.ListType) and part.startswith("["):
+            info = info.item_type
+        elif isinstance(info, msgspec.inspect.DictType):
+            info = info.value_type
+        else:
+            return None
+    if isinstance(info, msgspec.inspect.StructType):
+        return [f.encode_name for f in info.fields]
+    return None
+
+
+def _name_map_keys(path: str, data: Any, message: str) -> str:
+    """msgspec writes ``[...]`` for a value of a map: find which key it is."""
+    while "[...]" in path:
+        prefix, rest = path.split("[...]", 1)
+        container: Any = data
+        for part in re.findall(r"[^.\[\]]+|\[\d+\]", prefix):
+            if part.startswith("[") and isinstance(container, list):
+                container = container[int(part[1:-1])]
+            elif isinstance(container, dict):
+                container = container.get(part)
+            else:
+                return path
+        if not isinstance(container, dict):
+            return path
+        culprit = None
+        for key in container:
+            trial = copy.deepcopy(data)
+            target: Any = trial
+            for part in re.findall(r"[^.\[\]]+|\[\d+\]", prefix):
+                target = target[int(part[1:-1])] if part.startswith("[") else target[part]
+            target.clear()
+            target[key] = container[key]
+            try:
+                msgspec.convert(trial, ConfigFile, str_keys=True)
+            except msgspec.ValidationError as exc:
+                if str(exc).split(" - at ", 1)[0] == message:
+                    culprit = key
+                    break
+        if culprit is None:
+            return path
+        path = f"{prefix}.{culprit}{rest}"
+    return path
+
+
+def _from_validation(
+    exc: msgspec.ValidationError, source: str, lines: _LineFinder, data: Any
+) -> ConfigError:
     m = _AT.match(str(exc))
     assert m is not None
-    path = (m.group("path") or "").lstrip(".")
+    path = _name_map_keys((m.group("path") or "").lstrip("."), data, m.group("msg"))
     problem = m.group("msg").replace("`", "'")
-    if problem.startswith("Object contains unknown field"):
-        problem += " (see docs/configuration.md for the accepted keys)"
+    unknown = _UNKNOWN.match(m.group("msg"))
+    if unknown is not None:
+        key = unknown.group("key")
+        accepted = _keys_at(path)
+        path = f"{path}.{key}" if path else key
+        problem = f"unknown key {key!r}"
+        if accepted:
+            problem += f"; expected one of {', '.join(accepted)}"
+        problem += " (see docs/configuration.md)"
     line = lines.line(path) if path else None
     where = f"{source}:{line}" if line else source
     return ConfigError(problem, source=where, path=path)
@@ -159,16 +228,58 @@ def _from_validation(exc: msgspec.ValidationError, source: str, lines: _LineFind
 
 # ------------------------------------------------------------------------------ building
 class _Builder:
-    def __init__(self, cfg: ConfigFile, source: str, base: Path, lines: _LineFinder) -> None:
+    def __init__(
+        self,
+        cfg: ConfigFile,
+        source: str,
+        base: Path,
+        lines: _LineFinder,
+        objects_required: bool = True,
+    ) -> None:
         self.cfg = cfg
         self.source = source
         self.base = base
         self.lines = lines
+        self.objects_required = objects_required
         self.warnings: list[str] = []
         self.directory = Directory()
+        #: definitions that came from a Genesys option file: "statTypes.X" -> (file, options)
+        self.origins: dict[str, tuple[str, GenesysOptions]] = {}
 
     def fail(self, path: str, problem: str) -> ConfigError:
+        found = self._genesys_location(path)
+        if found is not None:
+            where, gpath = found
+            return ConfigError(problem, source=where, path=gpath)
         return ConfigError(problem, source=self.source, path=path)
+
+    def _genesys_location(self, path: str) -> tuple[str, str] | None:
+        """For a definition read from a Genesys option file: ``file:line`` and ``[Section].key``."""
+        parts = path.split(".", 2)
+        if len(parts) < 2:
+            return None
+        origin = self.origins.get(f"{parts[0]}.{parts[1]}")
+        if origin is None:
+            return None
+        file, opts = origin
+        name, key = parts[1], (parts[2] if len(parts) > 2 else None)
+        section = {
+            "timeProfiles": "TimeProfiles",
+            "timeRanges": "TimeRanges",
+            "filters": "Filters",
+            "options": "statserver",
+        }.get(parts[0])
+        if section is None:  # a stat type: one section per stat type
+            line = opts.line(name, key)
+            gpath = f"[{name}].{key}" if key else f"[{name}]"
+        else:
+            line = opts.line(section, name)
+            if parts[0] == "timeProfiles":
+                ptype = opts.time_profiles.get(name, {}).get("type", "")
+                gpath = f"[{section}].{name},{ptype}"
+            else:
+                gpath = f"[{section}].{name}"
+        return (f"{file}:{line}" if line else file), gpath
 
     def build(self) -> LoadedConfig:
         stat_types = dict(self.cfg.stat_types)
@@ -177,21 +288,46 @@ class _Builder:
         filters: dict[str, str] = {}
         options: dict[str, Any] = {}
         for i, name in enumerate(self.cfg.genesys_options):
-            opts = self._genesys(name, f"genesysOptions[{i}]")
+            file, opts = self._genesys(name, f"genesysOptions[{i}]")
             stat_types = {**opts.stat_types, **stat_types}
             profiles.update(opts.time_profiles)
             ranges.update(opts.time_ranges)
             filters.update(opts.filters)
             options.update(opts.options)
+            for prefix, names in (
+                ("statTypes", opts.stat_types),
+                ("timeProfiles", opts.time_profiles),
+                ("timeRanges", opts.time_ranges),
+                ("filters", opts.filters),
+                ("options", opts.options),
+            ):
+                for key in names:
+                    self.origins[f"{prefix}.{key}"] = (file, opts)
             self.warnings.extend(
                 f"{name}: section [{s}] is not used by this server" for s in opts.ignored
             )
+        # what the YAML file defines itself overrides the option files
+        for prefix, names in (
+            ("statTypes", self.cfg.stat_types),
+            ("timeProfiles", self.cfg.time_profiles),
+            ("timeRanges", self.cfg.time_ranges),
+            ("filters", self.cfg.filters),
+            ("options", self.cfg.options),
+        ):
+            for key in names:
+                self.origins.pop(f"{prefix}.{key}", None)
         for pname, p in self.cfg.time_profiles.items():
             profiles[pname] = {"type": p.type, "value": p.value, "timeZone": p.time_zone}
         ranges.update(self.cfg.time_ranges)
         filters.update(self.cfg.filters)
         options.update(self.cfg.options)
         catalog = self._catalog(stat_types, profiles, ranges, filters)
+        for key, value in options.items():
+            if key in ENGINE_OPTION_NAMES:
+                try:
+                    EngineOptions.from_mapping({key: value})
+                except ValueError as exc:
+                    raise self.fail(f"options.{key}", str(exc)) from None
         try:
             engine_options = EngineOptions.from_mapping(options)
         except ValueError as exc:
@@ -208,14 +344,14 @@ class _Builder:
             warnings=self.warnings,
         )
 
-    def _genesys(self, name: str, path: str) -> Any:
+    def _genesys(self, name: str, path: str) -> tuple[str, GenesysOptions]:
         file = (self.base / name) if not Path(name).is_absolute() else Path(name)
         try:
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             problem = f"cannot read Genesys option file {str(file)!r}: {exc.strerror}"
             raise self.fail(path, problem) from None
-        return parse_genesys_options(text, source=str(file))
+        return str(file), parse_genesys_options(text, source=str(file))
 
     def _catalog(
         self,
@@ -268,6 +404,8 @@ class _Builder:
     def _objects(self) -> None:
         cfg, d = self.cfg, self.directory
         names = [str(t.name) for t in cfg.tenants]
+        if not names and not self.objects_required:
+            return
         if not names:
             raise self.fail("tenants", "at least one tenant is required, e.g. '- name: Resources'")
         for i, t in enumerate(cfg.tenants):

@@ -26,15 +26,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from statserver.core import ixn, tlib
+from statserver.core import ixn, structures, tlib
 from statserver.core.catalog import Catalog, CompiledFilter, parse_time_range
 from statserver.core.items import Attrs, whole
 from statserver.core.model import Directory, ObjectType, SourceKind
 from statserver.core.opening import ResolvedRequest, close_statistic, open_statistic
 from statserver.core.options import EngineOptions
-from statserver.core.state import DnState
+from statserver.core.state import DnState, MediationState
 from statserver.core.stats.categories import Value
-from statserver.core.stats.definition import StatDef, parse_stat_type
+from statserver.core.stats.definition import StatDef, Subject, parse_stat_type
 from statserver.core.stats.profiles import (
     DEFAULT_PROFILE,
     GrowingProfile,
@@ -78,6 +78,9 @@ class EngineCounters:
     applied: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     clock_went_back: int = 0
+    #: events applied with something odd about them (``unknown-agent``, ``unknown-call``,
+    #: ``implicit-login``, ...), by reason; shared with every tenant's ``warnings``
+    warnings: dict[str, int] = field(default_factory=dict)
 
     def reject(self, reason: str) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
@@ -111,6 +114,7 @@ class Engine:
         self.stat_options = StatOptions(
             load_balance_aht=self.options.load_balance_aht,
             action_total_number_at=self.options.action_total_number_at,
+            clip_current_to_open=self.options.clip_current_to_open,
         )
         self.counters = EngineCounters()
         self.last_internal_error: str | None = None
@@ -118,6 +122,8 @@ class Engine:
             name: TenantEngine(model, self.catalog, self.options)
             for name, model in directory.tenants.items()
         }
+        for tenant in self.tenants.values():
+            tenant.warnings = self.counters.warnings
         if collect_changes:
             for tenant in self.tenants.values():
                 tenant.dirty = set()
@@ -128,10 +134,51 @@ class Engine:
         self._ended: list[IntervalEnded] = []
         # source -> [(tenant, switch)] for T-Servers; source -> tenants for Interaction Servers
         self._switches: dict[str, list[tuple[str, str]]] = {}
-        for tname, model in directory.tenants.items():
+        self._index_switches()
+
+    def _index_switches(self) -> None:
+        self._switches = {}
+        for tname, model in self.directory.tenants.items():
             for sw in model.switches.values():
                 if sw.source:
                     self._switches.setdefault(sw.source, []).append((tname, sw.name))
+
+    def reconfigure(
+        self, directory: Directory, catalog: Catalog, options: EngineOptions | None = None
+    ) -> None:
+        """Apply a new configuration without resetting what did not change
+        (:mod:`statserver.core.reconfigure`).  A tenant removed from the configuration keeps
+        running while statistics use it."""
+        from statserver.core.reconfigure import apply_model
+
+        collecting = any(t.dirty is not None for t in self.tenants.values())
+        self.directory = directory
+        self.catalog = catalog
+        if options is not None:
+            self.options = options
+            self.stat_options = StatOptions(
+                load_balance_aht=options.load_balance_aht,
+                action_total_number_at=options.action_total_number_at,
+                clip_current_to_open=options.clip_current_to_open,
+            )
+        for name, model in directory.tenants.items():
+            tenant = self.tenants.get(name)
+            if tenant is None:
+                tenant = self.tenants[name] = TenantEngine(model, catalog, self.options)
+                if collecting:
+                    tenant.dirty = set()
+                continue
+            tenant.catalog = catalog
+            tenant.options = self.options
+            if tenant.started:
+                apply_model(tenant, model)
+                tenant.settle()
+            else:
+                tenant.model = model
+        for name in [n for n in self.tenants if n not in directory.tenants]:
+            if not any(t is self.tenants[name] for _, t in self._by_id.values()):
+                del self.tenants[name]
+        self._index_switches()
 
     # ------------------------------------------------------------------ events
     def feed(self, record: EventRecord, received_at: float | None = None) -> bool:
@@ -230,6 +277,9 @@ class Engine:
                 self._clock(tenant, t, received_at)
                 if record.event == "EventLinkDisconnected":
                     ixn.drop_source(tenant, record.source)
+                    tenant.ixn_down.add(record.source)
+                else:
+                    tenant.ixn_down.discard(record.source)
                 tenant.settle()
             return
         name = self._ixn_tenant(record, served)
@@ -281,7 +331,7 @@ class Engine:
         profile = self._profile(req)
         cat = definition.category
         ranges: list[tuple[int, int]] = []
-        if cat.ranges:
+        if cat.ranges and (req.time_range or not cat.range_optional):
             ranges.append(
                 self._range(req.time_range) if req.time_range else (self.catalog.default_range)
             )
@@ -344,8 +394,15 @@ class Engine:
                 f"no time range {name!r} (known: {known}); a literal such as '0-20' also works",
             ) from None
 
-    def open(self, req: StatisticRequest, at: float | None = None) -> Statistic:
-        """Open (or find in the pool) the statistic; counting starts at ``at``."""
+    def open(
+        self, req: StatisticRequest, at: float | None = None, *, private: bool = False
+    ) -> Statistic:
+        """Open (or find in the pool) the statistic; counting starts at ``at``.
+
+        A ``private`` statistic is never shared with another request (replay queries: each
+        is opened at its own time).  Opening before any event without ``at`` starts the
+        tenant's clock at the Unix epoch: give ``at`` (or feed an event first).
+        """
         tenant = self._tenant(req.tenant)
         resolved = self.resolve(req)
         if not tenant.started:
@@ -357,7 +414,9 @@ class Engine:
             tenant.set_time(at, max(at, tenant.tl))
         self._next_id += 1
         stat_id = self._next_id
-        stat = open_statistic(tenant, resolved, stat_id, tenant.tsw, self.stat_options)
+        stat = open_statistic(
+            tenant, resolved, stat_id, tenant.tsw, self.stat_options, private=private
+        )
         if stat.id == stat_id:
             self._by_id[stat.id] = (stat, tenant)
         stat.refs += 1
@@ -374,6 +433,51 @@ class Engine:
         if at is None:
             return floor
         return max(whole(at), floor)
+
+    def read_time(self, stat: Statistic, wall_now: float) -> float:
+        """The time to read a statistic at, for a live server whose clock says ``wall_now``.
+
+        Statistics measured with local times read at ``wall_now``.  Those measured with
+        source times read at the tenant's source clock moved on by the wall time elapsed
+        since its last event, so a source whose clock is off, or a file replayed faster than
+        real time, still gives smoothly growing times.
+        """
+        tenant = self.tenant_of(stat)
+        if stat.local_time or not tenant.started:
+            return wall_now
+        return tenant.ts + max(0.0, wall_now - tenant.tl)
+
+    def target_states(self, stat: Statistic) -> dict[str, dict[str, Any]]:
+        """CurrentTargetState: the routing targets under the statistic's object, by agent."""
+        tenant = self.tenant_of(stat)
+        return structures.target_states(tenant, ObjectType(stat.object_type), stat.object_id)
+
+    def is_valid(self, stat: Statistic) -> bool:
+        """False while the statistic cannot be computed reliably (Genesys StatisticInvalid).
+
+        * a DN under the object is not monitored: its T-Server link is down, or came back and
+          the DN is not registered again (sources that never report their link state, such
+          as recorded files, are always considered up);
+        * an Interaction Server of the tenant is disconnected and the statistic concerns
+          non-voice media (a MediaType other than voice) or a staging area.
+        """
+        tenant = self.tenant_of(stat)
+        otype = ObjectType(stat.object_type)
+        if tenant.ixn_down:
+            media = stat.definition.media
+            if otype is ObjectType.STAGING_AREA or (media is not None and media - {"voice"}):
+                return False
+        links = tenant.link_state
+        if not links:
+            return True
+        for carrier in tenant.carriers_of(otype, stat.object_id, Subject.DN_STATUS):
+            if (
+                isinstance(carrier, (DnState, MediationState))
+                and not carrier.registered
+                and carrier.info.switch in links
+            ):
+                return False
+        return True
 
     def value(self, stat: Statistic, at: float | None = None) -> Value:
         now = self.now_for(stat, at)

@@ -125,7 +125,9 @@ class Hub:
 
     def flush(self) -> None:
         if self.pending:
-            pending, self.pending = self.pending, set()
+            # tracks keep a reference to this very set: empty it, never replace it
+            pending = list(self.pending)
+            self.pending.clear()
             for track in pending:
                 track.flush()
 

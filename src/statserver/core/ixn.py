@@ -23,7 +23,7 @@ from statserver.core.tenant import TenantEngine
 from statserver.errors import EventRejected
 from statserver.events.record import EventRecord
 
-__all__ = ["IXN_HANDLERS", "drop_source"]
+__all__ = ["IXN_HANDLERS", "close_channel", "drop_source"]
 
 _READY: Final = frozenset({"ManualIn", "AutoIn", "ReturnBack"})
 _AGENT_PARTY: Final = frozenset({"Agent", "agent", "2"})
@@ -66,11 +66,11 @@ def _set_media_place(eng: TenantEngine, agent: AgentState, place: str) -> None:
         p = eng.places[old]
         if agent.key in p.agents:
             p.agents.remove(agent.key)
-            eng._dirty_places[old] = p
+            eng.mark_place(p)
     target = eng.places[place]
     if agent.key not in target.agents:
         target.agents.append(agent.key)
-        eng._dirty_places[place] = target
+        eng.mark_place(target)
     eng.retarget_agent(agent)
 
 
@@ -101,7 +101,7 @@ def _media_login(eng: TenantEngine, rec: EventRecord, source: str) -> None:
     eng.media_login_changed(agent, was)
 
 
-def _close_channel(eng: TenantEngine, agent: AgentState, ch: MediaChannel) -> None:
+def close_channel(eng: TenantEngine, agent: AgentState, ch: MediaChannel) -> None:
     for ixn in list(ch.parties):
         _end_party(eng, ch, ixn, None)
     for item in list(ch.open.values()):
@@ -116,12 +116,12 @@ def _media_logout(eng: TenantEngine, rec: EventRecord, source: str) -> None:
     was = agent.logged_in
     for (src, m), ch in list(agent.channels.items()):
         if src == source and (not media or m == media):
-            _close_channel(eng, agent, ch)
+            close_channel(eng, agent, ch)
     if not agent.channels and agent.media_place is not None and not agent.places:
         place = eng.places.get(agent.media_place)
         if place is not None and agent.key in place.agents:
             place.agents.remove(agent.key)
-            eng._dirty_places[place.key] = place
+            eng.mark_place(place)
         agent.media_place = None
     eng.media_login_changed(agent, was)
 
@@ -260,7 +260,7 @@ def _on_party_gone(eng: TenantEngine, rec: EventRecord, source: str) -> None:
     if party is None:
         eng.warn("unknown-interaction")
         return
-    if rec.event == "EventPartyRemoved" and rec.this_dn_role == "TransferredBy":
+    if rec.event == "EventPartyRemoved" and "TransferredBy" in (rec.party_type, rec.this_dn_role):
         eng.instant(ch, "TransferMade", party.attrs)
     _end_party(eng, ch, ixn, outcome)
     eng.mark_agent(agent)
@@ -357,7 +357,7 @@ def drop_source(eng: TenantEngine, source: str) -> None:
             continue
         was = agent.logged_in
         for ch in channels:
-            _close_channel(eng, agent, ch)
+            close_channel(eng, agent, ch)
         eng.media_login_changed(agent, was)
 
 

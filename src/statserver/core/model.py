@@ -219,6 +219,15 @@ class Directory:
     tenants: dict[str, TenantModel] = field(default_factory=dict)
     sources: dict[str, SourceInfo] = field(default_factory=dict)
 
+    def dns_of_source(self, source: str) -> list[str]:
+        """The DN numbers a T-Server source reports (what Stat Server registers with it)."""
+        return [
+            dn.number
+            for t in self.tenants.values()
+            for dn in t.dns.values()
+            if t.switches.get(dn.switch) is not None and t.switches[dn.switch].source == source
+        ]
+
     def switches_of_source(self, source: str) -> list[SwitchInfo]:
         return [
             sw for t in self.tenants.values() for sw in t.switches.values() if sw.source == source

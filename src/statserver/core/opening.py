@@ -125,6 +125,7 @@ def _track(
     at: int,
 ) -> Track:
     nkey = node_key(otype, oid, subject)
+    subject = nkey[2]  # a place's AgentStatus is its PlaceStatus, for the items in progress too
     tkey = (mask, media, filt.name if filt else "", reason_restart, local)
     node = eng.hub.node(nkey)
     track = node.get(tkey)
@@ -147,8 +148,15 @@ def _track(
 
 
 def open_statistic(
-    eng: TenantEngine, req: ResolvedRequest, stat_id: int, at: int, options: StatOptions
+    eng: TenantEngine,
+    req: ResolvedRequest,
+    stat_id: int,
+    at: int,
+    options: StatOptions,
+    *,
+    private: bool = False,
 ) -> Statistic:
+    """Open a statistic, or return the pooled one with the same key (unless ``private``)."""
     d = req.definition
     otype, oid = req.object_type, req.object_id
     if otype not in d.objects:
@@ -187,6 +195,7 @@ def open_statistic(
         profile.name,
         req.ranges,
         req.filter.name if req.filter else "",
+        stat_id if private else 0,
     )
     found = eng.statistics.get(key)
     if found is not None:

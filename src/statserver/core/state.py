@@ -62,6 +62,7 @@ class Call:
         "phase_item",
         "queue",
         "queue_enter",
+        "talk_start",
         "type_item",
     )
 
@@ -74,6 +75,8 @@ class Call:
         self.phase_item: Item | None = None
         self.type_item: Item | None = None
         self.hold_item: Item | None = None
+        #: when the call was first established here (a call-type change does not reset it)
+        self.talk_start: float | None = None
         #: the mediation DN that distributed the call, and when the call entered it
         self.queue: str | None = None
         self.queue_enter: float | None = None

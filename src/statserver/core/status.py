@@ -50,6 +50,7 @@ def dn_status(dn: DnState) -> tuple[str, Attrs]:
         if items:
             last = next(reversed(items.values()))
             return name, last.attrs
+    # a registered DN with nothing going on is idle: OnHook (T-Servers rarely report hooks)
     return ("OnHook" if dn.registered else "NotMonitored"), EMPTY_ATTRS
 
 

@@ -98,6 +98,10 @@ class TenantEngine:
         self.ixn_area: dict[str, StagingState] = {}
         self.ixn_channels: dict[str, set[MediaChannel]] = {}
         self.since_login: dict[str, list[SinceLoginWindow]] = {}
+        #: switch -> whether its T-Server link is up (only switches whose link was reported)
+        self.link_state: dict[str, bool] = {}
+        #: Interaction Servers whose link is down
+        self.ixn_down: set[str] = set()
         self.warnings: dict[str, int] = {}
         self._dirty_dns: dict[str, DnState] = {}
         self._dirty_med: dict[str, MediationState] = {}
@@ -269,6 +273,37 @@ class TenantEngine:
         self.update(dn, item, attrs)
         if item.name in _SPT_DN:
             self._dirty_dns[dn.key] = dn
+
+    def mark_dn(self, dn: DnState) -> None:
+        self._dirty_dns[dn.key] = dn
+
+    def mark_place(self, place: PlaceState) -> None:
+        self._dirty_places[place.key] = place
+
+    def mark_group(self, group: GroupState) -> None:
+        self._dirty_groups[group.key] = group
+
+    def new_item(self, name: str, attrs: Attrs = EMPTY_ATTRS, origin: str = "") -> Item:
+        """A status or action item stamped with the current time (not yet propagated)."""
+        return self._item(name, attrs, origin)
+
+    def refresh_targets(self) -> None:
+        """Recompute every carrier's targets (after a configuration change)."""
+        for group in (*self.agent_groups.values(), *self.place_groups.values()):
+            group.targets = [(group.kind, group.key)]
+            self._recount_group(group)
+        for dn in self.dns.values():
+            self.retarget(dn, self._dn_targets(dn), (_DA, _DS))
+            self._dirty_dns[dn.key] = dn
+        for med in self.mediation.values():
+            self.retarget(med, self._mediation_targets(med), (_DA, _DS))
+            self._dirty_med[med.key] = med
+        for agent in self.agents.values():
+            self.retarget_agent(agent)
+            self._dirty_agents[agent.key] = agent
+        for place in self.places.values():
+            self.retarget(place, self._place_targets(place), (_PS,))
+            self._dirty_places[place.key] = place
 
     def mark_agent(self, agent: AgentState) -> None:
         self._dirty_agents[agent.key] = agent
@@ -572,11 +607,11 @@ class TenantEngine:
             member = g.script.matches(facts)
             if member != (agent.key in g.members):
                 changed = True
-                self._set_membership(g, agent, member)
+                self.set_membership(g, agent, member)
         if changed:
             self.retarget_agent(agent)
 
-    def _set_membership(self, group: GroupState, agent: AgentState, member: bool) -> None:
+    def set_membership(self, group: GroupState, agent: AgentState, member: bool) -> None:
         status = agent.status
         if member:
             group.members.add(agent.key)

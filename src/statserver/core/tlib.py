@@ -26,7 +26,15 @@ from statserver.core.tenant import TenantEngine
 from statserver.errors import EventRejected
 from statserver.events.record import EventRecord
 
-__all__ = ["TLIB_HANDLERS", "attrs_of", "link_connected", "link_disconnected"]
+__all__ = [
+    "TLIB_HANDLERS",
+    "attrs_of",
+    "drop_call",
+    "link_connected",
+    "link_disconnected",
+    "logout",
+    "register",
+]
 
 _CALL_TYPES: Final = frozenset({"Inbound", "Outbound", "Internal", "Consult", "Unknown"})
 _READY_MODES: Final = frozenset({"ManualIn", "AutoIn", "ReturnBack"})
@@ -94,6 +102,7 @@ def register(eng: TenantEngine, dn: DnState) -> None:
 
 
 def link_connected(eng: TenantEngine, switch: str) -> None:
+    eng.link_state[switch] = True
     for dn in eng.dns.values():
         item = dn.monitor_item
         if dn.info.switch != switch or dn.registered or item is None or item.name == "Monitored":
@@ -104,13 +113,14 @@ def link_connected(eng: TenantEngine, switch: str) -> None:
 
 def link_disconnected(eng: TenantEngine, switch: str) -> None:
     """Everything on the switch's DNs ends; the DNs are NotMonitored until re-registered."""
+    eng.link_state[switch] = False
     for dn in eng.dns.values():
         if dn.info.switch != switch:
             continue
         for conn in list(dn.calls):
-            _drop_call(eng, dn, dn.calls.pop(conn))
+            drop_call(eng, dn, dn.calls.pop(conn))
         if dn.login is not None:
-            _logout(eng, dn)
+            logout(eng, dn)
         eng.dn_end(dn, dn.hook_item)
         eng.dn_end(dn, dn.dnd_item)
         dn.hook_item = dn.dnd_item = None
@@ -154,13 +164,13 @@ def _on_registered(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
     if agent_id:
         if dn.login is None or dn.login.login_id != agent_id:
             if dn.login is not None:
-                _logout(eng, dn)
+                logout(eng, dn)
             _login(eng, dn, switch, str(agent_id), rec.this_queue, attrs_of(rec))
         mode = rec.work_mode or ext.get("workMode")
         if mode:
             _apply_work_mode(eng, dn, str(mode), attrs_of(rec))
     elif ("agentID" in ext or ext.get("loggedOut")) and dn.login is not None:
-        _logout(eng, dn)
+        logout(eng, dn)
     if ext.get("offHook") and (dn.hook_item is None or dn.hook_item.name != "OffHook"):
         eng.dn_end(dn, dn.hook_item)
         dn.hook_item = eng.dn_start(dn, "OffHook")
@@ -169,7 +179,7 @@ def _on_registered(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
     reported = {str(c.get("connID")): c for c in ext.get("calls", ()) or () if c.get("connID")}
     if "calls" in ext:
         for conn in [c for c in dn.calls if c not in reported]:
-            _drop_call(eng, dn, dn.calls.pop(conn))
+            drop_call(eng, dn, dn.calls.pop(conn))
     for conn, c in reported.items():
         if conn in dn.calls:
             continue
@@ -263,7 +273,7 @@ def _queue_logout(eng: TenantEngine, dn: DnState, queue_key: str) -> None:
     login.queues.discard(queue_key)
 
 
-def _logout(eng: TenantEngine, dn: DnState) -> None:
+def logout(eng: TenantEngine, dn: DnState) -> None:
     login = dn.login
     if login is None:
         return
@@ -332,7 +342,7 @@ def _on_login(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
         raise EventRejected("missing-field", "EventAgentLogin needs agentID")
     attrs = attrs_of(rec)
     if dn.login is not None and dn.login.login_id != rec.agent_id:
-        _logout(eng, dn)
+        logout(eng, dn)
     if dn.login is None:
         _login(eng, dn, switch, rec.agent_id, rec.this_queue, attrs)
     elif rec.this_queue:
@@ -354,7 +364,7 @@ def _on_logout(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
             if login.agent:
                 eng.reevaluate_groups(eng.agents[login.agent])
             return
-    _logout(eng, dn)
+    logout(eng, dn)
 
 
 def _on_ready(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
@@ -460,6 +470,8 @@ def _end_phase(eng: TenantEngine, dn: DnState, call: Call) -> int:
 def _establish(eng: TenantEngine, dn: DnState, call: Call, *, reflect: bool = True) -> None:
     name = f"Call{call.call_type}"
     call.type_item = eng.dn_start(dn, name, call.attrs)
+    if call.talk_start is None:
+        call.talk_start = call.type_item.start_exact
     eng.dn_instant(dn, f"{name}Started", call.attrs)
     call.phase = "established"
     if sum(1 for c in dn.calls.values() if c.phase == "established") == 1:
@@ -489,7 +501,7 @@ def _unhold(eng: TenantEngine, dn: DnState, call: Call, *, report: bool) -> int:
     return duration
 
 
-def _end_talk(eng: TenantEngine, dn: DnState, call: Call) -> None:
+def _end_talk(eng: TenantEngine, dn: DnState, call: Call, *, released: bool = True) -> None:
     item = call.type_item
     if item is None:
         return
@@ -497,12 +509,17 @@ def _end_talk(eng: TenantEngine, dn: DnState, call: Call) -> None:
     call.type_item = None
     duration = eng.duration_since(item.start_exact)
     eng.dn_instant(dn, f"{item.name}Completed", call.attrs, duration)
-    _reflect(eng, call.queue, "CallReleased", call.attrs, duration)
+    if released:  # the call leaves the DN (not a mere change of call type)
+        talk = eng.duration_since(
+            call.talk_start if call.talk_start is not None else item.start_exact
+        )
+        _reflect(eng, call.queue, "CallReleased", call.attrs, talk)
 
 
 def _call_gone(eng: TenantEngine, dn: DnState, call: Call, switch: str | None) -> None:
     """Book-keeping when a call leaves a DN."""
-    if call.queue is not None:
+    if call.phase == "established":
+        # ACW follows the last call handled here (None: not distributed by a queue)
         dn.last_queue = call.queue
     if switch is not None:
         eng.distributed.pop((switch, call.conn_id), None)
@@ -516,7 +533,7 @@ def _call_gone(eng: TenantEngine, dn: DnState, call: Call, switch: str | None) -
             _set_mode(eng, dn, "WaitForNextCall", pending)
 
 
-def _drop_call(eng: TenantEngine, dn: DnState, call: Call) -> None:
+def drop_call(eng: TenantEngine, dn: DnState, call: Call) -> None:
     _unhold(eng, dn, call, report=False)
     _end_phase(eng, dn, call)
     _end_talk(eng, dn, call)
@@ -691,7 +708,7 @@ def _on_party_changed(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
     if call.phase == "established" and new_type != call.call_type:
         held = call.hold_item is not None
         _unhold(eng, dn, call, report=False)
-        _end_talk(eng, dn, call)
+        _end_talk(eng, dn, call, released=False)
         call.call_type = new_type
         call.phase = ""
         _establish(eng, dn, call)

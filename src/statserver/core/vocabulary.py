@@ -123,9 +123,9 @@ _SPECS: list[ActionSpec] = [
         "EventAgentNotReady with workMode AfterCallWork",
         "EventAgentReady; EventAgentNotReady (other workMode); EventAgentLogout",
     ),
-    ActionSpec("OnHook", D, REG, "registration of the DN; EventOnHook", "EventOffHook"),
+    ActionSpec("OnHook", D, REG, "EventOnHook", "EventOffHook"),
     ActionSpec("OffHook", D, REG, "EventOffHook", "EventOnHook"),
-    ActionSpec("DoNotDisturb", D, REG, "EventDNDOn", "EventDNDOff; EventAgentLogout"),
+    ActionSpec("DoNotDisturb", D, REG, "EventDNDOn", "EventDNDOff"),
     # ---- regular DN, durable, interaction ------------------------------------------------
     ActionSpec(
         "CallDialing",

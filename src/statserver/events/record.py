@@ -2,8 +2,8 @@
 
 One event is one JSON object (contracts.md §1).  :func:`decode_event` turns bytes into an
 :class:`EventRecord` or raises :class:`~statserver.errors.EventRejected` with a stable reason
-(``malformed-json``, ``missing-field``, ``bad-field``, ``bad-time``, ``unknown-event``), so an
-adapter can count rejections by reason and go on.
+(``malformed-json``, ``not-an-object``, ``missing-field``, ``bad-field``, ``bad-time``,
+``unknown-event``), so an adapter can count rejections by reason and go on.
 """
 
 from __future__ import annotations
@@ -165,16 +165,20 @@ def _check(record: EventRecord) -> EventRecord:
     return record
 
 
+def _rejection(exc: msgspec.ValidationError) -> EventRejected:
+    text = str(exc)
+    if text.startswith("Expected `object`, got") and " - at `$" not in text:
+        return EventRejected("not-an-object", f"an event is a JSON object: {text}")
+    reason = "missing-field" if text.startswith("Object missing required field") else "bad-field"
+    return EventRejected(reason, f"event record rejected: {text}")
+
+
 def decode_event(data: bytes | str) -> EventRecord:
     """Decode and validate one JSON event; raises :class:`EventRejected` when it is bad."""
     try:
         record = _decoder.decode(data)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        reason = (
-            "missing-field" if text.startswith("Object missing required field") else ("bad-field")
-        )
-        raise EventRejected(reason, f"event record rejected: {text}") from None
+        raise _rejection(exc) from None
     except msgspec.DecodeError as exc:
         raise EventRejected("malformed-json", f"not a JSON object: {exc}") from None
     return _check(record)
@@ -185,11 +189,7 @@ def decode_event_obj(obj: Any) -> EventRecord:
     try:
         record = msgspec.convert(obj, EventRecord)
     except msgspec.ValidationError as exc:
-        text = str(exc)
-        reason = (
-            "missing-field" if text.startswith("Object missing required field") else ("bad-field")
-        )
-        raise EventRejected(reason, f"event record rejected: {text}") from None
+        raise _rejection(exc) from None
     return _check(record)
 
 

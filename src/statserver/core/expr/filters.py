@@ -157,8 +157,12 @@ class _Compiler:
         found = _ATTRIBUTES.get(left.name.lower())
         if found is None:
             raise self.fail(left, f"unknown attribute {left.name!r}", one_of(FILTER_ATTRIBUTES))
-        _, get, fold = found
-        match = _matcher(self.literal(node.right, "value compared"), fold)
+        spelling, get, fold = found
+        value = self.literal(node.right, "value compared")
+        if spelling == "ThisQueue" and "@" in value:
+            # events carry the queue's bare number; 8000@SW1 and 8000 both match it
+            value = value.split("@", 1)[0]
+        match = _matcher(value, fold)
         if node.op == "=":
 
             def equal(a: Attrs) -> bool:

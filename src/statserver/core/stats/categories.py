@@ -41,6 +41,8 @@ class CategorySpec:
     rel_window: bool = False
     #: 0: no time range, 1: TimeRange, 2: TimeRange and TimeRange2
     ranges: int = 0
+    #: the TimeRange may be left out (then no default range applies)
+    range_optional: bool = False
     #: the range applies to the RelMask window (TimeRange2 of ServiceFactor1)
     needs_formula: bool = False
     collapsed: bool = False
@@ -75,30 +77,41 @@ def _idiv(a: int, b: int) -> int:
 
 
 # ---- current categories ------------------------------------------------------------------
+def _floor(s: Statistic) -> int | None:
+    """Q3: with ``clip-current-to-open`` current times count from the opening at the earliest."""
+    return s.opened_at if s.options.clip_current_to_open else None
+
+
+def _since(start: int, floor: int | None) -> int:
+    return start if floor is None or start > floor else floor
+
+
 def _cur_number(s: Statistic, now: int) -> Value:
     return len(s.main)
 
 
-def _cur_time_of(track: Any, now: int) -> int:
-    return len(track) * now - int(track.sum_start)
+def _cur_time_of(track: Any, now: int, floor: int | None = None) -> int:
+    if floor is None:
+        return len(track) * now - int(track.sum_start)
+    return sum(now - _since(start, floor) for start in track.current_starts())
 
 
 def _cur_time(s: Statistic, now: int) -> Value:
-    return _cur_time_of(s.main, now)
+    return _cur_time_of(s.main, now, _floor(s))
 
 
 def _cur_max_time(s: Statistic, now: int) -> Value:
     oldest = s.main.oldest_current()
-    return 0 if oldest is None else now - oldest
+    return 0 if oldest is None else now - _since(oldest, _floor(s))
 
 
 def _cur_min_time(s: Statistic, now: int) -> Value:
     newest = s.main.newest_current()
-    return 0 if newest is None else now - newest
+    return 0 if newest is None else now - _since(newest, _floor(s))
 
 
 def _cur_avg_time(s: Statistic, now: int) -> Value:
-    return _idiv(_cur_time_of(s.main, now), len(s.main))
+    return _idiv(_cur_time_of(s.main, now, _floor(s)), len(s.main))
 
 
 def _cur_rel_number_pct(s: Statistic, now: int) -> Value:
@@ -108,12 +121,14 @@ def _cur_rel_number_pct(s: Statistic, now: int) -> Value:
 
 def _cur_rel_time_pct(s: Statistic, now: int) -> Value:
     assert s.rel is not None
-    return _pct(_cur_time_of(s.main, now), _cur_time_of(s.rel, now))
+    floor = _floor(s)
+    return _pct(_cur_time_of(s.main, now, floor), _cur_time_of(s.rel, now, floor))
 
 
 def _cur_in_range_count(s: Statistic, now: int) -> int:
     lo, hi = s.ranges[0]
-    return sum(1 for start in s.main.current_starts() if lo <= now - start < hi)
+    floor = _floor(s)
+    return sum(1 for start in s.main.current_starts() if lo <= now - _since(start, floor) < hi)
 
 
 def _cur_in_range(s: Statistic, now: int) -> Value:
@@ -126,7 +141,7 @@ def _cur_in_range_pct(s: Statistic, now: int) -> Value:
 
 def _cur_continuous(s: Statistic, now: int) -> Value:
     since = s.main.busy_start()
-    return 0 if since is None else now - since
+    return 0 if since is None else now - _since(since, _floor(s))
 
 
 def _cur_distinct(s: Statistic, now: int) -> Value:
@@ -139,12 +154,13 @@ def _custom_values(s: Statistic, now: int) -> list[float]:
     assert custom is not None
     values: list[float] = []
     seen: set[str] = set()
+    floor = _floor(s)
     for item in s.main.items():
         if custom.distinct_by_conn_id and item.attrs.conn_id:
             if item.attrs.conn_id in seen:
                 continue
             seen.add(item.attrs.conn_id)
-        v = custom.value_of(item, now - item.start)
+        v = custom.value_of(item, now - _since(item.start, floor))
         if v is not None:
             values.append(v)
     return values
@@ -300,27 +316,28 @@ def _custom_max(s: Statistic, now: int) -> Value:
 
 
 # ---- compound queue categories (definitions of this project, see docs) -------------------
-def _rate(s: Statistic, now: int) -> float:
-    """Distributions per second over the profile interval (RelMask window)."""
+def _over_rate(s: Statistic, now: int, count: int) -> int | None:
+    """``count / r`` in whole seconds, where ``r`` = RelMask completions (distributions) per
+    second over the profile interval; computed exactly as ``count * elapsed // done``.
+    None while ``r`` is 0."""
     t = s.rel_totals(now)
-    return _div(t.done, t.elapsed)
+    if t.done <= 0 or t.elapsed <= 0:
+        return None
+    return count * t.elapsed // t.done
 
 
 def _estim_wait(s: Statistic, now: int) -> Value:
-    rate = _rate(s, now)
-    if rate > 0:
-        return int((len(s.main) + 1) / rate)
-    return _cur_max_time(s, now)
+    wait = _over_rate(s, now, len(s.main) + 1)
+    return _cur_max_time(s, now) if wait is None else wait
 
 
 def _time_to_end(s: Statistic, now: int) -> Value:
-    rate = _rate(s, now)
-    return int(len(s.main) / rate) if rate > 0 else 0
+    return _over_rate(s, now, len(s.main)) or 0
 
 
 def _load_balance(s: Statistic, now: int) -> Value:
     assert s.rel is not None
-    return _div(len(s.main) * s.options.load_balance_aht, max(1, len(s.rel)))
+    return len(s.main) * s.options.load_balance_aht // max(1, len(s.rel))
 
 
 def _load_balance1(s: Statistic, now: int) -> Value:
@@ -420,6 +437,7 @@ def _specs() -> list[CategorySpec]:
             needs_rel=True,
             rel_window=True,
             ranges=1,
+            range_optional=True,
         ),
         CategorySpec(
             "RelativeNumber",

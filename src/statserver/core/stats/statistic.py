@@ -28,6 +28,8 @@ class StatOptions:
     load_balance_aht: int = 90
     #: "end": TotalNumber counts a durable action when it completes; "start": when it starts
     action_total_number_at: str = "end"
+    #: Q3: current times count from the statistic's opening at the earliest
+    clip_current_to_open: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class StatisticKey:
     profile: str
     ranges: tuple[tuple[int, int], ...]
     filter: str
+    #: 0 for pooled statistics; a private statistic (never shared) has its own number
+    instance: int = 0
 
 
 class Row:
@@ -84,13 +88,14 @@ class FormulaPart:
         except ValueError:
             return None
 
-    def evaluate(self, now: int, roll: bool = True) -> float | None:
+    def evaluate(self, now: int, roll: bool = True, floor: int | None = None) -> float | None:
         if self.current:
-            values = [
-                v
-                for item, start in ((e[0], e[2]) for e in self.track.open.values())
-                if (v := self.row_value(item, now - start)) is not None
-            ]
+            values: list[float] = []
+            for item, _segment_start, start in self.track.open.values():
+                since = start if floor is None or start > floor else floor
+                v = self.row_value(item, now - since)
+                if v is not None:
+                    values.append(v)
             count, total = len(values), sum(values)
             lo = min(values) if values else None
             hi = max(values) if values else None
@@ -256,7 +261,8 @@ class Statistic:
         return self.structure_fn(now)
 
     def formula_value(self, now: int) -> Value:
-        values = [part.evaluate(now, not self.final) for part in self.formula_parts]
+        floor = self.opened_at if self.options.clip_current_to_open else None
+        values = [part.evaluate(now, not self.final, floor) for part in self.formula_parts]
         elapsed = 0
         for part in self.formula_parts:
             if part.window is not None:

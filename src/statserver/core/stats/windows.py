@@ -551,6 +551,7 @@ class SelectionWindow(Window):
 
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
         tot = Totals()
+        tot.ranges = [0] * (2 * len(self.range_bounds))  # no record yet: every range is empty
         for i, acc in enumerate(self.records):
             _merge_totals(tot, acc, i == 0)
         return tot

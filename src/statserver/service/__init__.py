@@ -1,0 +1,1 @@
+"""The Stat Server service: the engine inside a real server (links, clients, backup)."""

@@ -1,0 +1,463 @@
+"""The running server: sources → engine → pool → clients, plus backup and reloads.
+
+Everything that touches the engine runs on one asyncio event loop (one writer, no locks):
+
+* each source task puts events into a bounded input queue (``input-queue-size``), so a
+  busy engine slows the sources down instead of growing memory;
+* the engine task takes events in batches, journals them, applies them, and offers the
+  changed statistics to their subscriptions;
+* a ticker runs every second: clock-driven resets, Periodical notifications, values that
+  move with time, removal of statistics unused for ``old-stats-removal-interval``;
+* a backup task writes a snapshot every ``auto-backup-interval`` seconds from a forked
+  child and drops the journal it covers;
+* the configuration is reloaded on SIGHUP and when the file changes.
+
+Clients never slow the engine: values go to a bounded per-client queue that a writer task
+drains; a client whose queue overflows is disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from statserver.config.load import LoadedConfig, load_config, load_config_text
+from statserver.core.engine import Engine
+from statserver.errors import ConfigError
+from statserver.events.record import encode_event, parse_time
+from statserver.link.protocol import Link
+from statserver.protocol.session import ClientSession
+from statserver.service.metrics import Metrics
+from statserver.service.persistence import Journal, restore, snapshot_in_child
+from statserver.service.pool import PoolOptions, StatPool
+from statserver.service.sources import SourceEvent, make_source
+from statserver.service.storage import MemoryStorage, Storage, open_storage
+
+__all__ = ["ServerOptions", "StatServer"]
+
+log = logging.getLogger("statserver")
+
+
+def _float(options: dict[str, Any], key: str, default: float) -> float:
+    try:
+        return float(options.get(key, default))
+    except (TypeError, ValueError):
+        msg = f"option {key} must be a number of seconds, not {options.get(key)!r}"
+        raise ConfigError(msg, path=f"options.{key}") from None
+
+
+def _bool(options: dict[str, Any], key: str, default: bool) -> bool:
+    value = options.get(key, default)
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("yes", "true", "1", "on")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """``[statserver]`` options of the running server (see docs/configuration.md)."""
+
+    auto_backup_interval: float = 60.0
+    backup_file_name: str = "statserver-backup.sqlite"
+    old_stats_removal_interval: float = 3 * 24 * 3600.0
+    generate_stat_validity_events: bool = True
+    max_output_queue_size: int = 10_000
+    input_queue_size: int = 10_000
+    reload_poll_interval: float = 2.0
+
+    @classmethod
+    def from_config(cls, options: dict[str, Any]) -> ServerOptions:
+        base = cls()
+        return cls(
+            auto_backup_interval=_float(options, "auto-backup-interval", base.auto_backup_interval),
+            backup_file_name=str(options.get("backup-file-name", base.backup_file_name)),
+            old_stats_removal_interval=_float(
+                options, "old-stats-removal-interval", base.old_stats_removal_interval
+            ),
+            generate_stat_validity_events=_bool(
+                options, "generate-stat-validity-events", base.generate_stat_validity_events
+            ),
+            max_output_queue_size=int(
+                _float(options, "max-output-queue-size", base.max_output_queue_size)
+            ),
+            input_queue_size=int(_float(options, "input-queue-size", base.input_queue_size)),
+            reload_poll_interval=_float(
+                options, "config-reload-poll-interval", base.reload_poll_interval
+            ),
+        )
+
+
+class StatServer:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        *,
+        config_path: str | Path | None = None,
+        storage: Storage | str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.config_path = Path(config_path) if config_path else None
+        self.config_text = self._read_config_text()
+        self.clock = clock
+        self.options = ServerOptions.from_config(config.options)
+        self.metrics = Metrics()
+        if storage is None:
+            storage = self.options.backup_file_name
+        self.storage = open_storage(storage) if isinstance(storage, str) else storage
+        restored = restore(self.storage, self._new_engine, self._reconfigure_text)
+        for problem in restored.problems:
+            log.error("restore: %s", problem)
+        self.restored = restored
+        self.engine: Engine = restored.engine
+        for tenant in self.engine.tenants.values():
+            if tenant.dirty is None:
+                tenant.dirty = set()
+        self.journal = Journal(self.storage, restored.seq)
+        self.pool = StatPool(
+            self.engine,
+            PoolOptions(
+                old_stats_removal_interval=self.options.old_stats_removal_interval,
+                generate_stat_validity_events=self.options.generate_stat_validity_events,
+            ),
+            journal=self._journal_pool,
+        )
+        self.pool.last_request = restored.last_request
+        self.positions: dict[str, Any] = dict(restored.positions)
+        if restored.config_text is not None and restored.config_text != self.config_text:
+            log.info("configuration changed while the server was down: applying it")
+            self._apply_config(config, self.config_text)
+        elif restored.config_text is None and restored.from_snapshot:
+            pass
+        if not restored.from_snapshot and restored.replayed == 0:
+            self.journal.configured(self.config_text, self.clock())
+        log.info(
+            "backup %s: %s, %d journal entries replayed",
+            self.storage.description,
+            "snapshot restored" if restored.from_snapshot else "no snapshot",
+            restored.replayed,
+        )
+        self.queue: asyncio.Queue[SourceEvent] = asyncio.Queue(self.options.input_queue_size)
+        self.sessions: set[Any] = set()
+        self.sources: dict[str, Any] = {}
+        self.links: dict[str, Link] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._source_tasks: dict[str, asyncio.Task[Any]] = {}
+        self._backup_lock = asyncio.Lock()
+        self.started_at = self.clock()
+        self.last_backup: float | None = None
+        self.mode = "Primary"
+        self._make_sources()
+
+    # -- construction -------------------------------------------------------------------------
+    def _read_config_text(self) -> str:
+        if self.config_path is not None:
+            try:
+                return self.config_path.read_text(encoding="utf-8")
+            except OSError:
+                pass
+        return ""
+
+    def _new_engine(self) -> Engine:
+        c = self.config
+        return Engine(c.directory, c.catalog, c.engine_options, collect_changes=True)
+
+    def _reconfigure_text(self, engine: Engine, text: str) -> None:
+        """Journal replay of a configuration change."""
+        if not text:
+            return
+        try:
+            cfg = load_config_text(
+                text, source="<journal>", base=self.config_path.parent if self.config_path else None
+            )
+        except ConfigError as exc:
+            log.error("restore: a journaled configuration no longer loads: %s", exc)
+            return
+        engine.reconfigure(cfg.directory, cfg.catalog, cfg.engine_options)
+
+    def _journal_pool(self, kind: str, payload: Any) -> None:
+        now = self.clock()
+        if kind == "open":
+            request, at = payload
+            self.journal.opened(request, at, now)
+        elif kind == "remove":
+            stat = next((s for s in self.engine.statistics() if s.key == payload), None)
+            if stat is not None:
+                self.journal.removed(stat.id, now)
+
+    def _make_sources(self) -> None:
+        directory = self.engine.directory
+        for name, cfg in self.config.sources.items():
+            info = directory.sources.get(name)
+            if info is None:
+                continue
+            link = Link(
+                name,
+                info.kind.value,
+                dns=directory.dns_of_source(name),
+                tenants=info.tenants,
+                client_name="statserver",
+            )
+            source = make_source(cfg, link, clock=self.clock)
+            if source is None:
+                continue
+            self.links[name] = link
+            self.sources[name] = source
+
+    # -- running ----------------------------------------------------------------------------
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks.append(asyncio.create_task(self._engine_loop(), name="engine"))
+        self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        if self.options.auto_backup_interval > 0:
+            self._tasks.append(asyncio.create_task(self._backups(), name="backup"))
+        if self.config_path is not None:
+            self._tasks.append(asyncio.create_task(self._watch_config(), name="config"))
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        for name in self.sources:
+            self._start_source(name)
+
+    def _start_source(self, name: str) -> None:
+        source = self.sources[name]
+        task = asyncio.create_task(
+            source.run(self._sink, self.positions.get(name)), name=f"source:{name}"
+        )
+        self._source_tasks[name] = task
+
+    async def stop(self) -> None:
+        """Stop sources and tasks, then write a final snapshot (in this process)."""
+        tasks = [*self._source_tasks.values(), *self._tasks]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._drain_queue()
+        self.journal.flush()
+        with contextlib.suppress(Exception):
+            self.snapshot_now()
+        self.storage.close()
+
+    async def _sink(self, event: SourceEvent) -> None:
+        await self.queue.put(event)
+
+    def _drain_queue(self) -> None:
+        batch = []
+        while True:
+            try:
+                batch.append(self.queue.get_nowait())
+            except asyncio.QueueEmpty:
+                break
+        if batch:
+            self.process(batch)
+
+    async def _engine_loop(self) -> None:
+        while True:
+            first = await self.queue.get()
+            batch = [first]
+            while len(batch) < 2000:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            self.process(batch)
+            await asyncio.sleep(0)
+
+    def process(self, batch: list[SourceEvent]) -> None:
+        """Journal and apply a batch of events, then push what changed."""
+        links_changed = False
+        engine = self.engine
+        metrics = self.metrics
+        before = dict(engine.counters.rejected)
+        for ev in batch:
+            raw = ev.raw or encode_event(ev.record)
+            self.journal.event(ev.source, raw, ev.received_at, ev.position)
+            engine.feed(ev.record, received_at=ev.received_at)
+            if ev.position is not None:
+                self.positions[ev.source] = ev.position
+            metrics.events.labels(ev.source).inc()
+            name = ev.record.event
+            if name in ("EventLinkConnected", "EventLinkDisconnected", "EventRegistered"):
+                links_changed = True
+                if name != "EventRegistered":
+                    metrics.link_up.labels(ev.source).set(1 if name == "EventLinkConnected" else 0)
+            with contextlib.suppress(ValueError):
+                metrics.link_lag.labels(ev.source).set(ev.received_at - parse_time(ev.record.time))
+        for reason, count in engine.counters.rejected.items():
+            delta = count - before.get(reason, 0)
+            if delta:
+                metrics.rejected.labels(reason).inc(delta)
+        self.journal.flush()
+        metrics.journal.inc(len(batch))
+        now = self.clock()
+        pushes = self.pool.pushes
+        self.pool.changed(engine.take_changes(), now)
+        if links_changed:
+            self.pool.validity(now)
+        metrics.pushes.inc(self.pool.pushes - pushes)
+        self.wake_clients()
+
+    def wake_clients(self) -> None:
+        deepest = 0
+        for conn in self.sessions:
+            conn.wake()
+            deepest = max(deepest, len(conn.session.outbox))
+        self.metrics.output_queue.set(deepest)
+        self.metrics.input_queue.set(self.queue.qsize())
+
+    def engine_now(self, wall: float) -> float:
+        """The engine clock for clock-driven work: the tenants' source clocks moved on by
+        the wall time since their last event, less a second of grace for late events."""
+        times = [t.ts + max(0.0, wall - t.tl) for t in self.engine.tenants.values() if t.started]
+        return (min(times) if times else wall) - 1.0
+
+    async def _ticker(self) -> None:
+        last_sweep = self.clock()
+        while True:
+            now = self.clock()
+            await asyncio.sleep(1.0 - (now % 1.0))
+            now = self.clock()
+            pushes = self.pool.pushes
+            self.pool.resets(self.engine.advance(self.engine_now(now)))
+            self.pool.tick(now)
+            if now - last_sweep >= 60:
+                last_sweep = now
+                removed = self.pool.sweep(now)
+                if removed:
+                    self.journal.flush()
+                    log.info("removed %d statistics unused for too long", len(removed))
+            self.metrics.pushes.inc(self.pool.pushes - pushes)
+            self.metrics.statistics.set(len(self.engine.statistics()))
+            self.metrics.subscriptions.set(sum(len(s) for s in self.pool.subs.values()))
+            self.metrics.clients.set(len(self.sessions))
+            for name, source in self.sources.items():
+                self.metrics.link_up.labels(name).set(1 if source.status.connected else 0)
+            self.wake_clients()
+
+    # -- backup -------------------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "positions": dict(self.positions),
+            "last_request": dict(self.pool.last_request),
+            "config_text": self.config_text,
+        }
+
+    def snapshot_now(self) -> int:
+        """Write a snapshot in this process (shutdown, tests); returns its journal seq."""
+        from statserver.service.snapshot import encode_snapshot
+
+        self.journal.flush()
+        seq = self.journal.seq
+        _, blob = encode_snapshot(self._state(), seq)
+        self.storage.write_snapshot(seq, blob)
+        self.storage.truncate(seq)
+        self.last_backup = self.clock()
+        self.metrics.backups.labels("ok").inc()
+        return seq
+
+    async def backup(self) -> bool:
+        """Write a snapshot from a forked child; the journal it covers is then dropped."""
+        async with self._backup_lock:
+            self.journal.flush()
+            seq = self.journal.seq
+            if isinstance(self.storage, MemoryStorage):
+                self.snapshot_now()
+                return True
+            pid = snapshot_in_child(self._state(), self.storage, seq)
+            ok = True
+            if pid is not None:
+                _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+                ok = os.waitstatus_to_exitcode(status) == 0
+            if ok:
+                self.storage.truncate(seq)
+                self.last_backup = self.clock()
+                self.metrics.backups.labels("ok").inc()
+            else:
+                log.error("backup: the snapshot process failed; the journal is kept")
+                self.metrics.backups.labels("failed").inc()
+            return ok
+
+    async def _backups(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.auto_backup_interval)
+            try:
+                await self.backup()
+            except Exception:
+                log.exception("backup failed")
+                self.metrics.backups.labels("failed").inc()
+
+    # -- configuration reload -----------------------------------------------------------------
+    def request_reload(self) -> None:
+        asyncio.get_running_loop().call_soon(self.reload)
+
+    def reload(self) -> bool:
+        """Reload the configuration file; False (and the old one kept) when it is invalid."""
+        if self.config_path is None:
+            return False
+        try:
+            cfg = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("configuration reload refused: %s", exc)
+            return False
+        text = self._read_config_text()
+        if text == self.config_text:
+            return True
+        self.journal.configured(text, self.clock())
+        self._apply_config(cfg, text)
+        self.journal.flush()
+        log.info("configuration reloaded from %s", self.config_path)
+        return True
+
+    def _apply_config(self, cfg: LoadedConfig, text: str) -> None:
+        self.engine.reconfigure(cfg.directory, cfg.catalog, cfg.engine_options)
+        self.config = cfg
+        self.config_text = text
+        for tenant in self.engine.tenants.values():
+            if tenant.dirty is None:
+                tenant.dirty = set()
+        for name, link in self.links.items():
+            dns = self.engine.directory.dns_of_source(name)
+            added = [dn for dn in dns if dn not in link.dns]
+            link.dns = tuple(dns)
+            source = self.sources.get(name)
+            if added and source is not None and hasattr(source, "register"):
+                source.register(added)
+        now = self.clock()
+        self.pool.changed(self.engine.take_changes(), now)
+        self.wake_clients()
+
+    async def _watch_config(self) -> None:
+        assert self.config_path is not None
+        path = self.config_path
+        with contextlib.suppress(OSError):
+            mtime = path.stat().st_mtime
+        while True:
+            await asyncio.sleep(self.options.reload_poll_interval)
+            try:
+                current = path.stat().st_mtime
+            except OSError:
+                continue
+            if current != mtime:
+                mtime = current
+                self.reload()
+
+    # -- clients ------------------------------------------------------------------------------
+    def new_session(self, name: str = "") -> ClientSession:
+        tenants = list(self.engine.tenants)
+        return ClientSession(
+            self.pool,
+            name=name,
+            max_queue=self.options.max_output_queue_size,
+            default_tenant=tenants[0] if len(tenants) == 1 else None,
+            validity_events=self.options.generate_stat_validity_events,
+        )

@@ -1,0 +1,248 @@
+"""The persistent statistic pool and notification decisions.  Sans-I/O: no sockets, no clock.
+
+* Identical definitions share one engine statistic whoever opened them (the engine pools
+  them); the pool adds *subscriptions*: one per (client session, referenceId), each with its
+  notification mode.
+* A statistic keeps being computed after its last subscription closes; it is removed when
+  nobody has requested it for ``old-stats-removal-interval`` seconds (default three days).
+* Values are computed once per statistic per round and offered to each subscription, which
+  decides whether to send (Changes with insensitivity, Periodical with frequency, Reset at
+  Growing resets, None never).
+
+Insensitivity (decision Q4): a new value is sent only when it differs from the last one
+sent by at least ``insensitivity`` (absolute: units of the value, seconds for times,
+percentage points for percentages); 0 sends every change.  Structures are sent on any change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from statserver.core.engine import Engine, IntervalEnded, StatisticRequest
+from statserver.core.stats.statistic import Statistic
+
+if TYPE_CHECKING:
+    from statserver.protocol.session import ClientSession
+
+__all__ = ["PoolOptions", "StatPool", "Subscription"]
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    old_stats_removal_interval: float = 3 * 24 * 3600.0
+    generate_stat_validity_events: bool = True
+    default_frequency: float = 10.0
+
+
+class Subscription:
+    __slots__ = (
+        "due",
+        "frequency",
+        "insensitivity",
+        "last_sent",
+        "last_value",
+        "mode",
+        "ref",
+        "sent_any",
+        "session",
+        "stat",
+        "suspended",
+        "targets",
+        "valid",
+    )
+
+    def __init__(
+        self,
+        session: ClientSession,
+        ref: Any,
+        stat: Statistic,
+        mode: str,
+        frequency: float,
+        insensitivity: float,
+        now: float,
+    ) -> None:
+        self.session = session
+        self.ref = ref
+        self.stat = stat
+        self.mode = mode
+        self.frequency = max(0.1, frequency)
+        self.insensitivity = max(0.0, insensitivity)
+        self.suspended = False
+        self.last_value: Any = None
+        self.sent_any = False
+        self.last_sent = now
+        self.due = now + self.frequency
+        #: CurrentTargetState: the targets last sent, by agent id
+        self.targets: dict[str, Any] | None = None
+        self.valid = True
+
+    @property
+    def target_state(self) -> bool:
+        return self.stat.definition.category.name == "CurrentTargetState"
+
+    def significant(self, value: Any) -> bool:
+        """Whether ``value`` differs enough from the last value sent."""
+        if not self.sent_any:
+            return True
+        last = self.last_value
+        if value == last:
+            return False
+        if self.insensitivity <= 0:
+            return True
+        if isinstance(value, (int, float)) and isinstance(last, (int, float)):
+            return abs(value - last) >= self.insensitivity
+        return True
+
+    def record(self, value: Any, now: float) -> None:
+        self.last_value = value
+        self.sent_any = True
+        self.last_sent = now
+
+
+class StatPool:
+    def __init__(
+        self,
+        engine: Engine,
+        options: PoolOptions | None = None,
+        *,
+        journal: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.options = options or PoolOptions()
+        #: statistic id -> its subscriptions
+        self.subs: dict[int, list[Subscription]] = {}
+        #: statistic id -> when it was last requested (wall clock)
+        self.last_request: dict[int, float] = {}
+        self._journal = journal
+        self.pushes = 0
+
+    # -- opening and closing ------------------------------------------------------------------
+    def open(self, request: StatisticRequest, now: float) -> Statistic:
+        """Open (or find) the statistic; counted as a request for the removal timer."""
+        at = self.engine_time(request.tenant, now)
+        if self._journal is not None:
+            self._journal("open", (request, at))
+        stat = self.engine.open(request, at=at)
+        self.last_request[stat.id] = now
+        return stat
+
+    def engine_time(self, tenant: str, now: float) -> float | None:
+        t = self.engine.tenants.get(tenant)
+        if t is None or not t.started:
+            return now
+        return None
+
+    def subscribe(self, sub: Subscription) -> None:
+        self.subs.setdefault(sub.stat.id, []).append(sub)
+        if sub.mode == "Reset":
+            self.engine.watch_resets(sub.stat)
+
+    def unsubscribe(self, sub: Subscription, now: float) -> None:
+        subs = self.subs.get(sub.stat.id)
+        if subs is not None and sub in subs:
+            subs.remove(sub)
+            if not subs:
+                del self.subs[sub.stat.id]
+        self.engine.release(sub.stat)
+        self.last_request[sub.stat.id] = now
+        if sub.mode == "Reset" and not any(
+            s.mode == "Reset" for s in self.subs.get(sub.stat.id, ())
+        ):
+            self.engine.unwatch_resets(sub.stat)
+
+    def sweep(self, now: float) -> list[Statistic]:
+        """Remove statistics nobody requested for ``old-stats-removal-interval``."""
+        removed = []
+        limit = now - self.options.old_stats_removal_interval
+        for stat in self.engine.statistics():
+            if stat.id in self.subs:
+                continue
+            last = self.last_request.get(stat.id)
+            if last is None:
+                self.last_request[stat.id] = now
+            elif last <= limit:
+                if self._journal is not None:
+                    self._journal("remove", stat.key)
+                self.engine.remove(stat)
+                self.last_request.pop(stat.id, None)
+                removed.append(stat)
+        return removed
+
+    # -- values -----------------------------------------------------------------------------
+    def value(self, stat: Statistic, now: float) -> Any:
+        return self.engine.value(stat, self.engine.read_time(stat, now))
+
+    def changed(self, stats: Iterable[Statistic], now: float) -> None:
+        """Offer new values of ``stats`` to their Changes-mode subscriptions."""
+        for stat in stats:
+            subs = self.subs.get(stat.id)
+            if not subs:
+                continue
+            value: Any = _UNSET
+            for sub in subs:
+                if sub.suspended or sub.mode != "Changes":
+                    continue
+                if sub.target_state:
+                    sub.session.target_update(sub, now)
+                    continue
+                if value is _UNSET:
+                    value = self.value(stat, now)
+                if sub.significant(value):
+                    sub.session.send_info(sub, value, now)
+                    self.pushes += 1
+
+    def tick(self, now: float) -> None:
+        """Once a second: Periodical subscriptions that are due, and Changes subscriptions
+        whose value moves with time alone."""
+        for stat_id, subs in list(self.subs.items()):
+            stat = subs[0].stat
+            value: Any = _UNSET
+            moving = stat.time_dependent
+            for sub in subs:
+                if sub.suspended:
+                    continue
+                if sub.mode == "Periodical":
+                    if now + 1e-6 < sub.due:
+                        continue
+                    while sub.due <= now + 1e-6:
+                        sub.due += sub.frequency
+                    if value is _UNSET:
+                        value = self.value(stat, now)
+                    if sub.target_state:
+                        sub.session.target_update(sub, now)
+                    elif sub.insensitivity <= 0 or sub.significant(value):
+                        sub.session.send_info(sub, value, now)
+                        self.pushes += 1
+                elif sub.mode == "Changes" and moving and not sub.target_state:
+                    if value is _UNSET:
+                        value = self.value(stat, now)
+                    if sub.significant(value):
+                        sub.session.send_info(sub, value, now)
+                        self.pushes += 1
+            del stat_id
+
+    def resets(self, ended: Iterable[IntervalEnded]) -> None:
+        for item in ended:
+            for sub in self.subs.get(item.statistic.id, ()):
+                if sub.mode == "Reset" and not sub.suspended:
+                    sub.session.send_reset(sub, item)
+                    self.pushes += 1
+
+    def validity(self, now: float) -> None:
+        """After a link change: tell subscriptions whose statistic became (in)valid."""
+        if not self.options.generate_stat_validity_events:
+            return
+        for subs in self.subs.values():
+            stat = subs[0].stat
+            if stat.definition.category.kind == "structured":
+                continue
+            valid = self.engine.is_valid(stat)
+            for sub in subs:
+                if sub.valid != valid:
+                    sub.valid = valid
+                    sub.session.send_validity(sub, valid)
+
+
+_UNSET: Any = object()

@@ -1,0 +1,94 @@
+"""The backup format: a versioned, checked snapshot of the whole engine state.
+
+A snapshot is::
+
+    b"STATSRV\\0" | 4-byte big-endian header length | header (JSON) | payload
+
+The header says the format version, the Stat Server version that wrote it, when, the journal
+sequence number it includes, and the SHA-256 of the payload; the payload is the engine state
+pickled (protocol 5, platform independent) and zlib-compressed.  Loading checks the magic,
+the format, the version and the checksum, and says precisely what is wrong otherwise.
+Pickle runs code when loading: a backup must come from a trusted place (your own server).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import struct
+import time
+import zlib
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Final
+
+from statserver.errors import BackupError
+
+__all__ = ["FORMAT", "SnapshotHeader", "decode_snapshot", "encode_snapshot", "server_version"]
+
+MAGIC: Final = b"STATSRV\x00"
+FORMAT: Final = 1
+
+
+def server_version() -> str:
+    try:
+        return version("statserver")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+@dataclass(frozen=True)
+class SnapshotHeader:
+    format: int
+    statserver: str
+    created: float
+    seq: int
+    sha256: str
+    size: int
+
+
+def encode_snapshot(state: Any, seq: int) -> tuple[SnapshotHeader, bytes]:
+    payload = zlib.compress(pickle.dumps(state, protocol=5), 1)
+    header = SnapshotHeader(
+        format=FORMAT,
+        statserver=server_version(),
+        created=time.time(),
+        seq=seq,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+    )
+    head = json.dumps(header.__dict__, sort_keys=True).encode()
+    return header, MAGIC + struct.pack(">I", len(head)) + head + payload
+
+
+def _compatible(written: str, running: str) -> bool:
+    return written.split(".")[:2] == running.split(".")[:2]
+
+
+def decode_snapshot(blob: bytes) -> tuple[SnapshotHeader, Any]:
+    if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 4:
+        raise BackupError("not a Stat Server backup (bad magic number)")
+    (hlen,) = struct.unpack(">I", blob[len(MAGIC) : len(MAGIC) + 4])
+    start = len(MAGIC) + 4
+    try:
+        header = SnapshotHeader(**json.loads(blob[start : start + hlen]))
+    except (ValueError, TypeError) as exc:
+        raise BackupError(f"backup header is damaged: {exc}") from None
+    if header.format != FORMAT:
+        raise BackupError(
+            f"backup format {header.format} is not supported by this version (format {FORMAT})"
+        )
+    if not _compatible(header.statserver, server_version()):
+        raise BackupError(
+            f"backup written by Stat Server {header.statserver}; this is {server_version()}: "
+            "restore it with the same major.minor version (see docs/operations.md, upgrade)"
+        )
+    payload = blob[start + hlen :]
+    if len(payload) != header.size or hashlib.sha256(payload).hexdigest() != header.sha256:
+        raise BackupError("backup checksum mismatch: the file is truncated or damaged")
+    try:
+        state = pickle.loads(zlib.decompress(payload))
+    except Exception as exc:
+        raise BackupError(f"backup cannot be loaded: {type(exc).__name__}: {exc}") from None
+    return header, state
