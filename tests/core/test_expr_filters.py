@@ -17,7 +17,7 @@ ATTRS = Attrs(
     ani="5550001",
     dnis="8005551234",
     customer_id="Acme",
-    this_queue="8000@SW1",
+    this_queue="8000",  # events carry the bare queue number
     other_dn="7001@SW1",
     treatment_type="Music",
     media_type="email",
@@ -81,6 +81,8 @@ def test_key_value_functions(text: str, expected: bool) -> None:
         pytest.param("MediaType = email", True, id="media-type"),
         pytest.param("MediaType = Email", True, id="media-type-any-case"),
         pytest.param("ThisQueue = 8000@SW1", True, id="this-queue-with-at-sign"),
+        pytest.param("ThisQueue = 8000", True, id="this-queue-number"),
+        pytest.param("ThisQueue = 8001@SW1", False, id="this-queue-other"),
         pytest.param("OtherDN = 7001@SW1", True, id="other-dn"),
         pytest.param("TreatmentType = music", True, id="treatment-type-any-case"),
         pytest.param("CallType = Inbound", True, id="call-type"),
