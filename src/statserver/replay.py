@@ -32,8 +32,8 @@ class _QueryLine(msgspec.Struct, rename="camel"):
     reference_id: Any = None
     object: StatObject | None = None
     metric: Metric | None = None
-    at: list[str | float] = msgspec.field(default_factory=list)
-    open_at: str | float | None = None
+    at: list[str | int | float] = msgspec.field(default_factory=list)
+    open_at: str | int | float | None = None
 
 
 @dataclass

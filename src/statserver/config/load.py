@@ -333,6 +333,13 @@ class _Builder:
         except ValueError as exc:
             raise self.fail("options", str(exc)) from None
         self._objects()
+        if self.cfg.wallboard is not None:
+            from statserver.service.wallboard import check_config
+
+            try:
+                check_config(self.cfg.wallboard, catalog, self.directory)
+            except ConfigError as exc:
+                raise self.fail(exc.path, exc.problem) from None
         return LoadedConfig(
             source=self.source,
             directory=self.directory,
@@ -503,13 +510,17 @@ class _Builder:
                 raise self.fail(f"{path}.name", f"place {name!r} is defined twice")
             place_tenant[name] = tname
             d.tenants[tname].places[name] = PlaceInfo(name, keys)
+        # the places holding each DN, in configuration order (one pass: linear in the places)
+        holders_of: dict[tuple[str, str], list[str]] = {}
+        for pname, tname in place_tenant.items():
+            for key in d.tenants[tname].places[pname].dns:
+                found = holders_of.setdefault((tname, key), [])
+                if not found or found[-1] != pname:
+                    found.append(pname)
         for i, pl in enumerate(cfg.places):
-            for key in d.tenants[place_tenant[str(pl.name)]].places[str(pl.name)].dns:
-                holders = [
-                    p.name
-                    for p in d.tenants[place_tenant[str(pl.name)]].places.values()
-                    if key in p.dns
-                ]
+            tname = place_tenant[str(pl.name)]
+            for key in d.tenants[tname].places[str(pl.name)].dns:
+                holders = holders_of[(tname, key)]
                 if len(holders) > 1:
                     raise self.fail(f"places[{i}].dns", f"DN {key} is on places {holders}")
 

@@ -22,6 +22,9 @@ __all__ = [
     "SourceCfg",
     "SwitchCfg",
     "TenantCfg",
+    "ThresholdCfg",
+    "WallboardCfg",
+    "WallboardStatCfg",
 ]
 
 Ident = str | int
@@ -113,6 +116,50 @@ class ProfileCfg(_Base):
     time_zone: str | None = None
 
 
+class ThresholdCfg(_Base):
+    """Values that colour a wallboard cell: ``warning`` first, then ``alarm``."""
+
+    warning: float | None = None
+    alarm: float | None = None
+
+
+class WallboardStatCfg(_Base):
+    """A wallboard column: a built-in one overridden, or a new one (docs/wallboard.md)."""
+
+    label: str | None = None
+    #: a configured stat type, or ``definition``: inline Genesys keys (Category, MainMask, ...)
+    stat_type: str | None = None
+    definition: dict[str, Any] | None = None
+    time_profile: str | None = None
+    time_range: str | None = None
+    time_range2: str | None = None
+    filter: str | None = None
+    #: count, seconds, percent, rate or value (default: the category's unit)
+    unit: str | None = None
+    warning: float | None = None
+    alarm: float | None = None
+    #: above: worse when higher (default); below: worse when lower (service level)
+    direction: str | None = None
+
+
+class WallboardCfg(_Base):
+    """The ``wallboard:`` section: what the wallboard and ``statserver watch`` show."""
+
+    title: str | None = None
+    tenant: Ident | None = None
+    agents: list[Ident] | None = None
+    groups: list[Ident] | None = None
+    queues: list[Ident] | None = None
+    #: a CurrentState / CurrentStateReasons stat type for the agents table
+    agent_state: str | None = None
+    queue_columns: list[str] | None = None
+    group_columns: list[str] | None = None
+    trend: str | None = None
+    trend_minutes: float = 15.0
+    statistics: dict[str, WallboardStatCfg] = msgspec.field(default_factory=dict)
+    status_time: dict[str, ThresholdCfg] = msgspec.field(default_factory=dict)
+
+
 class ConfigFile(_Base):
     tenants: list[TenantCfg] = msgspec.field(default_factory=list)
     switches: list[SwitchCfg] = msgspec.field(default_factory=list)
@@ -130,3 +177,4 @@ class ConfigFile(_Base):
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     #: Genesys option files (exported from a Stat Server application) merged in
     genesys_options: list[str] = msgspec.field(default_factory=list)
+    wallboard: WallboardCfg | None = None

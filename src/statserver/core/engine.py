@@ -217,6 +217,15 @@ class Engine:
         self._advance_resets(whole(t))
         tenant.set_time(t, tl)
 
+    @staticmethod
+    def _link_time(tenant: TenantEngine, t: float, received_at: float | None) -> float:
+        """Link state changes are stamped by the receiving side.  They are applied on the
+        tenant's source clock (moved on by the wall time since its last event), never ahead
+        of it: a source whose clock lags must not see its next events clamped."""
+        if not tenant.started or received_at is None:
+            return t
+        return max(tenant.ts, min(t, tenant.ts + max(0.0, received_at - tenant.tl)))
+
     def _apply(self, tenant: TenantEngine, handler: Any, record: EventRecord, key: str) -> None:
         try:
             handler(tenant, record, key)
@@ -235,7 +244,7 @@ class Engine:
         if record.event in ("EventLinkConnected", "EventLinkDisconnected"):
             for tname, switch in places:
                 tenant = self.tenants[tname]
-                self._clock(tenant, t, received_at)
+                self._clock(tenant, self._link_time(tenant, t, received_at), received_at)
                 if record.event == "EventLinkConnected":
                     tlib.link_connected(tenant, switch)
                 else:
@@ -274,7 +283,7 @@ class Engine:
         if record.event in ("EventLinkDisconnected", "EventLinkConnected"):
             for name in served:
                 tenant = self.tenants[name]
-                self._clock(tenant, t, received_at)
+                self._clock(tenant, self._link_time(tenant, t, received_at), received_at)
                 if record.event == "EventLinkDisconnected":
                     ixn.drop_source(tenant, record.source)
                     tenant.ixn_down.add(record.source)
@@ -480,9 +489,11 @@ class Engine:
         return True
 
     def value(self, stat: Statistic, at: float | None = None) -> Value:
-        now = self.now_for(stat, at)
-        self._advance_resets(now)
-        return stat.value(now)
+        """The value at ``at`` (default: the tenant's last event).  Reading changes nothing:
+        the value of a later read, and what later events do, never depend on earlier reads
+        (a live server reads ahead of its sources' clocks; Growing intervals of watched
+        statistics end through :meth:`advance` and events)."""
+        return stat.value(self.now_for(stat, at))
 
     def release(self, stat: Statistic) -> None:
         """A client no longer needs the statistic (it stays in the pool)."""

@@ -296,6 +296,10 @@ def _on_placed(eng: TenantEngine, rec: EventRecord, source: str) -> None:
     media = _media(rec)
     attrs = _attrs(rec, media)
     old = _waiting_area(eng, ixn)
+    if old is not None and old.key == rec.queue:
+        # already known to wait there: an Interaction Server reporting its state again after
+        # a reconnection; nothing new happened
+        return
     if old is not None:
         waiting = old.waiting.pop(ixn)
         eng.end(old, old.open, waiting.item)

@@ -138,11 +138,17 @@ def _track(
             pending=eng.hub.pending,
             local=local,
         )
-        for carrier in eng.carriers_of(otype, oid, subject):
+        carriers = eng.carriers_of(otype, oid, subject)
+        for carrier in carriers:
             for item in carrier.items_for(subject):
                 if item.name in mask:
                     track.join(item, at)
-        # nothing started before "now" is a completion-countable segment of this track
+        if subject.is_status and len(carriers) == 1 and track.busy_since is not None:
+            # one object's status: it may have stayed in the mask through earlier statuses
+            since = getattr(carriers[0], "stayed_since", None)
+            found = since(mask) if since is not None and not local else None
+            if found is not None:
+                track.busy_since = min(track.busy_since, found)
     node.add(track, mask)
     return track
 
@@ -232,7 +238,10 @@ def open_statistic(
         filter_name=req.filter.name if req.filter else "",
         local_time=local,
     )
-    window_kw: dict[str, Any] = {"current_time_integral": cat.current_time_integral}
+    window_kw: dict[str, Any] = {
+        "current_time_integral": cat.current_time_integral,
+        "leave_max": d.subject.is_status,
+    }
     if cat.ranges:
         window_kw["ranges"] = req.ranges[:1]
     if cat.needs_formula:

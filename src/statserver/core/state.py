@@ -8,6 +8,7 @@ Server events); the status rules in :mod:`statserver.core.status`.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -37,13 +38,31 @@ __all__ = [
 
 
 class StatusCarrier(Carrier):
-    """A carrier with a status (a status episode item always in progress)."""
+    """A carrier with a status (a status episode item always in progress).
 
-    __slots__ = ("status_item",)
+    ``history`` keeps the last statuses (name, start), so a statistic opened later can tell
+    since when the object has stayed in a set of statuses (CurrentContinuousTime)."""
+
+    __slots__ = ("history", "status_item")
+
+    HISTORY: int = 32
 
     def __init__(self, key: str, status_item: Item) -> None:
         super().__init__(key)
         self.status_item = status_item
+        self.history: deque[tuple[str, int]] = deque(maxlen=self.HISTORY)
+
+    def stayed_since(self, names: frozenset[str]) -> int | None:
+        """Since when the status has stayed in ``names`` (None if it is not in them now)."""
+        item = self.status_item
+        if item.name not in names:
+            return None
+        since = item.start
+        for name, start in reversed(self.history):
+            if name not in names:
+                break
+            since = start
+        return since
 
     @property
     def status(self) -> str:

@@ -648,6 +648,7 @@ class TenantEngine:
             return False
         new = self._item(name, attrs, carrier.key)
         carrier.status_item = new
+        carrier.history.append((old.name, old.start))
         for node in carrier.nodes(self.hub, subject):
             node.end(old, ts, tl)
             node.start(new, ts, tl)

@@ -702,7 +702,9 @@ def _on_party_changed(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
         call.phase_item = eng.dn_start(dn, "CallRinging", call.attrs)
         call.phase = "ringing"
         return
-    if previous:
+    if previous and rec.this_dn_role not in ("ConferenceMember", "AddedBy"):
+        # the call this DN was on became another one: a transfer completed to it (a party
+        # joining a conference is reported by EventPartyAdded, not counted here)
         eng.dn_instant(dn, "CallTransferTaken", call.attrs)
     new_type = _call_type(rec.call_type, call.call_type)
     if call.phase == "established" and new_type != call.call_type:

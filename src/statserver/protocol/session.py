@@ -9,6 +9,7 @@ queue is full: it is cut off without slowing the others).
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from statserver.core.engine import IntervalEnded
 
 __all__ = ["ClientSession"]
+
+log = logging.getLogger("statserver.clients")
 
 _PROFILE_PARTS = ("StatTypes", "TimeProfiles", "TimeRanges", "Filters")
 
@@ -146,6 +149,15 @@ class ClientSession:
             self._dispatch(req, now)
         except RequestError as exc:
             self._put(error_event(req.reference_id, exc.code, exc.message))
+        except Exception as exc:  # a bug must not cost the client its connection
+            log.exception("%s %r failed", req.request, req.reference_id)
+            self._put(
+                error_event(
+                    req.reference_id,
+                    ErrorCode.INTERNAL,
+                    f"{req.request} failed on the server: {type(exc).__name__}: {exc}",
+                )
+            )
 
     def _dispatch(self, req: Request, now: float) -> None:
         name = req.request

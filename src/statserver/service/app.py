@@ -152,6 +152,8 @@ class StatServer:
         self._tasks: list[asyncio.Task[Any]] = []
         self._source_tasks: dict[str, asyncio.Task[Any]] = {}
         self._backup_lock = asyncio.Lock()
+        #: rejections of each source already counted in the metrics, by reason
+        self._source_rejected: dict[str, dict[str, int]] = {}
         self.started_at = self.clock()
         self.last_backup: float | None = None
         self.mode = "Primary"
@@ -296,6 +298,7 @@ class StatServer:
             delta = count - before.get(reason, 0)
             if delta:
                 metrics.rejected.labels(reason).inc(delta)
+        self._count_source_rejections()
         self.journal.flush()
         metrics.journal.inc(len(batch))
         now = self.clock()
@@ -305,6 +308,16 @@ class StatServer:
             self.pool.validity(now)
         metrics.pushes.inc(self.pool.pushes - pushes)
         self.wake_clients()
+
+    def _count_source_rejections(self) -> None:
+        """Lines a source could not decode never reach the engine: count them too."""
+        for name, source in self.sources.items():
+            seen = self._source_rejected.setdefault(name, {})
+            for reason, count in source.status.rejected.items():
+                delta = count - seen.get(reason, 0)
+                if delta > 0:
+                    self.metrics.rejected.labels(reason).inc(delta)
+                    seen[reason] = count
 
     def wake_clients(self) -> None:
         deepest = 0
@@ -341,6 +354,7 @@ class StatServer:
             self.metrics.clients.set(len(self.sessions))
             for name, source in self.sources.items():
                 self.metrics.link_up.labels(name).set(1 if source.status.connected else 0)
+            self._count_source_rejections()
             self.wake_clients()
 
     # -- backup -------------------------------------------------------------------------------
@@ -363,6 +377,7 @@ class StatServer:
         self.storage.truncate(seq)
         self.last_backup = self.clock()
         self.metrics.backups.labels("ok").inc()
+        log.info("backup: snapshot at journal seq %d written to %s", seq, self.storage.description)
         return seq
 
     async def backup(self) -> bool:
@@ -382,6 +397,11 @@ class StatServer:
                 self.storage.truncate(seq)
                 self.last_backup = self.clock()
                 self.metrics.backups.labels("ok").inc()
+                log.info(
+                    "backup: snapshot at journal seq %d written to %s",
+                    seq,
+                    self.storage.description,
+                )
             else:
                 log.error("backup: the snapshot process failed; the journal is kept")
                 self.metrics.backups.labels("failed").inc()

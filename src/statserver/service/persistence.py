@@ -111,8 +111,13 @@ def restore(
             log.error("backup: the last snapshot cannot be used: %s", exc)
     if result is None:
         first = next(storage.entries_after(0), None)
-        if snap is not None and first is not None and first[0] != 1:
-            problems.append("the journal does not start at the beginning: starting afresh")
+        if snap is not None and snap[0] > 0 and (first is None or first[0] != 1):
+            # the snapshot covered journal entries that were dropped: they are gone
+            problems.append(
+                "the journal the snapshot covered was dropped (it does not start at the "
+                "beginning): starting afresh"
+            )
+            log.error("backup: %s", problems[-1])
             result = Restored(engine=new_engine(), seq=storage.last_seq())
             result.problems = problems
             return result

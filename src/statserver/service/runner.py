@@ -36,7 +36,7 @@ def _uvicorn(app: Any, log_level: str) -> uvicorn.Server:
         app,
         lifespan="on",
         log_level=log_level,
-        ws="websockets",
+        ws="websockets-sansio",
         ws_ping_interval=20,
         ws_ping_timeout=20,
         timeout_graceful_shutdown=5,

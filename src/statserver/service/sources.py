@@ -97,10 +97,11 @@ class TcpLinkSource:
                 continue
             delay = self.backoff[0]
             self._writer = writer
+            reason = "stopped"
             try:
-                await self._session(reader, writer, sink)
+                reason = await self._session(reader, writer, sink)
             except (OSError, asyncio.IncompleteReadError) as exc:
-                log.warning("source %s: link lost: %s", self.name, exc)
+                reason = f"{type(exc).__name__}: {exc}"
             finally:
                 self._writer = None
                 writer.close()
@@ -109,6 +110,8 @@ class TcpLinkSource:
                 self.status.connected = False
                 lost = self.link.disconnected_at(self.clock())
                 if lost is not None:
+                    level = logging.INFO if reason == "stopped" else logging.WARNING
+                    log.log(level, "source %s: link down (%s)", self.name, reason)
                     await self._emit(sink, lost, b"")
             self.status.reconnects += 1
             await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
@@ -129,7 +132,8 @@ class TcpLinkSource:
 
     async def _session(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: Sink
-    ) -> None:
+    ) -> str:
+        """Serve one connection; returns why it ended."""
         lines, connected = self.link.connected_at(self.clock())
         self.status.connected = True
         log.info("source %s: connected to %s", self.name, self.status.detail)
@@ -139,7 +143,7 @@ class TcpLinkSource:
         while True:
             data = await reader.read(65536)
             if not data:
-                return
+                return "closed by the peer"
             records, broken = self.link.receive(data)
             self.status.rejected = dict(self.link.rejected)
             for record, raw in records:
@@ -149,7 +153,7 @@ class TcpLinkSource:
                 await self._emit(sink, record, raw)
             if broken:
                 log.error("source %s: protocol error (line too long), reconnecting", self.name)
-                return
+                return "protocol error"
 
 
 class FileSource:

@@ -19,10 +19,11 @@ from typing import Any, Final
 import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from statserver.service import rest
 from statserver.service.app import StatServer
 
 __all__ = ["WsConnection", "create_app"]
@@ -34,6 +35,9 @@ _encoder: Final = msgspec.json.Encoder()
 class WsConnection:
     """One WebSocket client."""
 
+    #: seconds a cut-off client is given to read what is queued and take the close frame
+    CLOSE_GRACE: Final = 10.0
+
     def __init__(self, server: StatServer, websocket: WebSocket, name: str) -> None:
         self.server = server
         self.websocket = websocket
@@ -42,6 +46,7 @@ class WsConnection:
         self._wake = asyncio.Event()
         self.cut_off: str | None = None
         self.writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         if self.session.overflowed and self.cut_off is None:
@@ -50,15 +55,25 @@ class WsConnection:
             self.server.metrics.disconnects.labels("slow-client").inc()
             if self.writer is not None:
                 self.writer.cancel()
-            asyncio.get_running_loop().create_task(self._close())
+            self._closer = asyncio.get_running_loop().create_task(self._close())
             return
         if self.session.outbox:
             self._wake.set()
 
+    def _detach(self) -> None:
+        """The client gets nothing more: its statistics stay in the pool without it."""
+        self.server.sessions.discard(self)
+        if not self.session.closed:
+            self.session.close(self.server.clock())
+
     async def _close(self) -> None:
+        # not in wake(): the server is iterating its sessions there
+        self._detach()
+        # the close frame goes out once the client has read what the network already holds
         with contextlib.suppress(Exception):
             await asyncio.wait_for(
-                self.websocket.close(code=1008, reason=(self.cut_off or "")[:120]), 2.0
+                self.websocket.close(code=1008, reason=(self.cut_off or "")[:120]),
+                self.CLOSE_GRACE,
             )
 
     async def write_loop(self) -> None:
@@ -81,6 +96,8 @@ class WsConnection:
                 message = await ws.receive()
                 if message["type"] == "websocket.disconnect":
                     break
+                if self.cut_off is not None:
+                    continue  # cut off: requests are no longer served
                 data = message.get("text") or message.get("bytes") or b""
                 self.session.receive(data, self.server.clock())
                 self.server.journal.flush()
@@ -88,12 +105,12 @@ class WsConnection:
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
-            self.server.sessions.discard(self)
-            self.session.close(self.server.clock())
-            if self.writer is not None:
-                self.writer.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self.writer
+            self._detach()
+            for task in (self.writer, self._closer):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
 
 def create_app(server: StatServer, *, manage_server: bool = True) -> Starlette:
@@ -123,19 +140,11 @@ def create_app(server: StatServer, *, manage_server: bool = True) -> Starlette:
     async def health(request: Request) -> Response:
         return JSONResponse(health_report(server))
 
-    async def index(request: Request) -> Response:
-        return PlainTextResponse(
-            "Stat Server is running.\n"
-            "  client protocol: ws://<host>:<port>/ws\n"
-            "  metrics:         /metrics\n"
-            "  health:          /api/v1/health\n"
-        )
-
     routes: list[Any] = [
         WebSocketRoute("/ws", websocket_endpoint),
         Route("/metrics", metrics),
         Route("/api/v1/health", health),
-        Route("/", index),
+        *rest.routes(server),  # REST API, OpenAPI document, wallboard at /
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

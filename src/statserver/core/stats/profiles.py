@@ -20,6 +20,7 @@ every 15 minutes of the wall clock, even in a repeated hour).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import Enum
@@ -72,6 +73,8 @@ class GrowingProfile:
     zone: str = "UTC"
     _tz: tzinfo = field(init=False, repr=False)
     _cache: tuple[int, int] = field(default=(0, -1), init=False, repr=False)
+    #: the sorted resets of the days around a day (a stepped profile has up to 1440 a day)
+    _days: dict[date, list[int]] = field(default_factory=dict, init=False, repr=False)
 
     kind: ClassVar[ProfileKind] = ProfileKind.GROWING
 
@@ -93,14 +96,18 @@ class GrowingProfile:
         if not self.minutes:
             return -_NEVER, _NEVER
         day = datetime.fromtimestamp(t, self._tz).date()
-        resets: list[int] = []
-        for offset in (-1, 0, 1):
-            resets.extend(self._resets_on(day + timedelta(days=offset)))
-        resets.sort()
-        before = [r for r in resets if r <= t]
-        after = [r for r in resets if r > t]
+        resets = self._days.get(day)
+        if resets is None:
+            resets = []
+            for offset in (-1, 0, 1):
+                resets.extend(self._resets_on(day + timedelta(days=offset)))
+            resets.sort()
+            if len(self._days) >= 8:
+                self._days.clear()
+            self._days[day] = resets
         # two days around cover any interval unless a day has no reset at all (impossible)
-        result = (before[-1], after[0])
+        i = bisect_right(resets, t)
+        result = (resets[i - 1], resets[i])
         self._cache = result
         return result
 
@@ -114,7 +121,15 @@ class GrowingProfile:
     def describe(self) -> str:
         if not self.minutes:
             return "never resets"
-        times = ", ".join(f"{m // 60:02d}:{m % 60:02d}" for m in self.minutes)
+        times = ", ".join(f"{m // 60:02d}:{m % 60:02d}" for m in self.minutes[:6])
+        if len(self.minutes) > 6:
+            step = self.minutes[1] - self.minutes[0]
+            times = (
+                f"{len(self.minutes)} times a day, every {step // 60:02d}:{step % 60:02d} "
+                f"from {self.minutes[0] // 60:02d}:{self.minutes[0] % 60:02d}"
+                if self.stepped
+                else times + ", ..."
+            )
         return f"resets at {times} ({self.zone})"
 
 

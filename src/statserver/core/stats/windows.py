@@ -27,6 +27,7 @@ becomes ``R``.
 
 from __future__ import annotations
 
+import copy
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -84,6 +85,13 @@ class Acc:
         self.custom: list[float] | None = [0.0, 0.0, _INF, -_INF] * n_custom if n_custom else None
         self.seen: set[str] | None = None
 
+    def copy(self) -> Acc:
+        other = Acc.__new__(Acc)
+        for name in Acc.__slots__:
+            value = getattr(self, name)
+            setattr(other, name, value.copy() if isinstance(value, (list, set)) else value)
+        return other
+
 
 class Totals:
     """Aggregates of a window at one instant (open segments projected to that instant)."""
@@ -131,6 +139,7 @@ class Window:
         "cs1",
         "custom_keys",
         "extractors",
+        "leave_max",
         "n",
         "opened",
         "q",
@@ -151,9 +160,15 @@ class Window:
         extractors: Sequence[Extractor] = (),
         distinct_custom: bool = False,
         current_time_integral: bool = False,
+        leave_max: bool = False,
     ) -> None:
-        """``open_starts`` are the real starts of the segments already open at ``opened``."""
+        """``open_starts`` are the real starts of the segments already open at ``opened``.
+
+        ``leave_max`` (status subjects): a segment that leaves without completing (membership
+        change) keeps the time it lasted inside the interval in the longest duration, as it
+        did while in progress; it still does not count as completed."""
         self.opened = opened
+        self.leave_max = leave_max
         self.n = len(open_starts)
         self.range_bounds = tuple(ranges)
         self.extractors = tuple(extractors)
@@ -340,30 +355,42 @@ class _IntervalWindow(Window):
         if completed:
             whole_start = seg_start if seg_start > self.opened else self.opened
             self._complete(acc, t - eff, t - whole_start, item)
+        elif self.leave_max and t - eff > acc.max_d:
+            acc.max_d = t - eff
         self._count(acc, self.n)
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         self.advance(t)
         self._complete(self.acc, duration, duration, item)
 
+    def _at(self, t: int) -> _IntervalWindow:
+        """The window as at ``t`` without moving it: a read must not change what later
+        events do (one may come with a time before the read's: a live server reads ahead
+        of its sources' clocks)."""
+        if t < self.end:
+            return self
+        other = copy.copy(self)
+        other.acc = self.acc.copy()
+        other.advance(t)
+        return other
+
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
-        self.advance(now if roll else now - 1)
+        w = self._at(now if roll else now - 1)
         tot = Totals()
-        _merge_totals(tot, self.acc, True)
-        tot.carry = self.acc.carry
-        tot.ptime += self.n * now - self.s1
-        if self.cint_on:
-            tot.cint += self._cint_open(now)
-        tot.elapsed = now - self.start
-        if oldest is not None and self.n:
-            d = now - (oldest if oldest > self.start else self.start)
+        _merge_totals(tot, w.acc, True)
+        tot.carry = w.acc.carry
+        tot.ptime += w.n * now - w.s1
+        if w.cint_on:
+            tot.cint += w._cint_open(now)
+        tot.elapsed = now - w.start
+        if oldest is not None and w.n:
+            d = now - (oldest if oldest > w.start else w.start)
             if d > tot.max_d:
                 tot.max_d = d
         return tot
 
     def interval_start(self, now: int) -> int:
-        self.advance(now)
-        return self.start
+        return self._at(now).start
 
 
 class GrowingWindow(_IntervalWindow):
@@ -477,44 +504,58 @@ class SlidingWindow(Window):
             self._cint_leave(acc, eff, t, real_start)
         self.s1 -= eff
         self.n -= 1
-        if completed:
+        if completed or self.leave_max:
             wstart = self._window_start(t)
             clipped_start = seg_start if seg_start > wstart else wstart
-            whole_start = seg_start if seg_start > self.opened else self.opened
-            self._complete(acc, t - clipped_start, t - whole_start, item)
+            if completed:
+                whole_start = seg_start if seg_start > self.opened else self.opened
+                self._complete(acc, t - clipped_start, t - whole_start, item)
+            elif t - clipped_start > acc.max_d:
+                acc.max_d = t - clipped_start
         self._count(acc, self.n)
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         self.advance(t)
         self._complete(self._cur(), duration, duration, item)
 
+    def _at(self, t: int) -> SlidingWindow:
+        """The window as at ``t`` without moving it (see ``_IntervalWindow._at``)."""
+        if t // self.profile.step <= self.k:
+            return self
+        other = copy.copy(self)
+        other.ring = list(self.ring)
+        i = self.k % len(self.ring)
+        current = self.ring[i]
+        other.ring[i] = None if current is None else current.copy()  # the only one changed
+        other.advance(t)
+        return other
+
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
-        self.advance(now if roll else now - 1)
+        w = self._at(now if roll else now - 1)
         tot = Totals()
-        size = len(self.ring)
-        first_k = max(self.k - size + 1, self.created_k)
+        size = len(w.ring)
+        first_k = max(w.k - size + 1, w.created_k)
         first = True
-        for k in range(first_k, self.k + 1):
-            acc = self.ring[k % size]
+        for k in range(first_k, w.k + 1):
+            acc = w.ring[k % size]
             if acc is None:
                 continue
             if first:
                 tot.carry = acc.carry
             _merge_totals(tot, acc, first)
             first = False
-        tot.ptime += self.n * now - self.s1
-        if self.cint_on:
-            tot.cint += self._cint_open(now)
-        wstart = self._window_start(now)
+        tot.ptime += w.n * now - w.s1
+        if w.cint_on:
+            tot.cint += w._cint_open(now)
+        wstart = w._window_start(now)
         tot.elapsed = now - wstart
-        if oldest is not None and self.n:
+        if oldest is not None and w.n:
             d = now - (oldest if oldest > wstart else wstart)
             if d > tot.max_d:
                 tot.max_d = d
         return tot
 
     def interval_start(self, now: int) -> int:
-        self.advance(now)
         return self._window_start(now)
 
 

@@ -1,0 +1,81 @@
+"""The persistent statistic pool seen by clients: identical statistics are shared, kept
+computing after they are closed, and removed once unused for old-stats-removal-interval.
+
+CallsEntered (TotalNumber of CallEntered on queue 8000) counts the calls queued since the
+statistic was opened, so every value below is a count of the EventQueued fed after it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+QUEUE = {"objectId": "8000@SW1", "objectType": "Queue", "tenant": "Resources"}
+ENTERED = {"statisticType": "CallsEntered"}
+
+
+def open_req(ref: Any, metric: dict[str, Any] = ENTERED) -> dict[str, Any]:
+    return {"request": "OpenStatistic", "referenceId": ref, "object": QUEUE, "metric": metric}
+
+
+def queued(conn: str) -> dict[str, Any]:
+    return {"event": "EventQueued", "thisDN": "8000", "connID": conn, "callType": "Inbound"}
+
+
+async def test_two_clients_share_one_statistic(serve, peer, feed):
+    """Two clients opening the same statistic (with their own referenceIds) share one
+    statistic: equal values, both accumulating."""
+    async with serve() as (server, url), peer(url) as a, peer(url) as b:
+        assert (await a.request(open_req(1), "Info"))["value"] == 0
+        feed(server, queued("c1"))
+        assert (await a.recv())["value"] == 1
+        assert (await b.request(open_req(70), "Info"))[
+            "value"
+        ] == 1  # c1, counted by the shared one
+        assert len(server.engine.statistics()) == 1
+        for n in range(2, 5):
+            feed(server, queued(f"c{n}"))
+            got_a, got_b = await a.recv(), await b.recv()
+            assert (got_a["referenceId"], got_b["referenceId"]) == (1, 70)
+            assert got_a["value"] == got_b["value"] == n  # c1 … cn
+
+
+async def test_a_closed_statistic_keeps_computing_and_is_found_again(serve, peer, feed):
+    """Closing the last subscription keeps the statistic in the pool, computing; opening it
+    again later (even from another connection) sees everything since the first open."""
+    async with serve() as (server, url):
+        async with peer(url) as a:
+            await a.request(open_req(1), "Info")
+            feed(server, queued("c1"), queued("c2"))
+            assert (await a.recv())["value"] == 2
+            await a.request({"request": "CloseStatistic", "referenceId": 1}, "StatisticClosed")
+        (stat,) = server.engine.statistics()
+        assert server.pool.subs == {}
+        feed(server, queued("c3"))
+        feed(server, queued("c4"))
+        async with peer(url) as b:
+            info = await b.request(open_req(5), "Info")
+            assert info["value"] == 4  # c1, c2 while open + c3, c4 while nobody had it
+        assert server.engine.statistics() == [stat]
+
+
+async def test_the_sweep_removes_statistics_unused_for_the_removal_interval(serve, peer, feed):
+    """With old-stats-removal-interval 30 s the sweep keeps a closed statistic for 30 s, then
+    removes it (a later open starts from zero); an open statistic is never removed."""
+    async with serve(options={"old-stats-removal-interval": 30}) as (server, url), peer(url) as p:
+        await p.request(open_req(1), "Info")
+        await p.request(open_req(2, {"statisticType": "CallsWaiting"}), "Info")
+        feed(server, queued("c1"))
+        await p.request({"request": "CloseStatistic", "referenceId": 1}, "StatisticClosed")
+        closed_at = time.time()
+        assert server.pool.sweep(closed_at + 20) == []  # unused for 20 s < 30 s
+        removed = server.pool.sweep(closed_at + 31)
+        assert [s.definition.name for s in removed] == ["CallsEntered"]
+        assert [s.definition.name for s in server.engine.statistics()] == ["CallsWaiting"]
+        assert server.pool.sweep(closed_at + 10_000) == []  # CallsWaiting is still subscribed
+        info = await p.request(open_req(3), "Info")
+        assert info["value"] == 0  # a new statistic: c1 came before it
