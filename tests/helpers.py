@@ -110,3 +110,16 @@ class Scenario:
 
     def value(self, stat: Statistic, t: float | None = None) -> Any:
         return self.engine.value(stat, T0 + (self.now if t is None else t))
+
+
+def service_missing(reason: str) -> None:
+    """A service a test needs (PostgreSQL, NATS, Chromium) is not there: skip, except in CI
+    (``STATSERVER_REQUIRE_SERVICES=1``, set by .ci/run), where a missing service must fail
+    rather than silently skip the tests that need it."""
+    import os
+
+    import pytest
+
+    if os.environ.get("STATSERVER_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)

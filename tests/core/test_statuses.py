@@ -543,3 +543,23 @@ def test_mediation_actions_propagate_to_dn_group_and_tenant() -> None:
     ev(sc, 10, "EventQueued", thisDN="8000", connID="c1", callType="Inbound")
     ev(sc, 11, "EventQueued", thisDN="8001", connID="c2", callType="Inbound")
     assert [sc.value(s) for s, _ in waiting] == [n for _, n in waiting]
+
+
+def test_current_state_with_dn_status_is_touched_by_media_channels() -> None:
+    """An agent's CurrentState over DNStatus shows its media channels, so a change on a
+    media channel must mark the statistic changed (for Changes notification)."""
+    sc = Scenario(
+        """
+statTypes:
+  AgentTree: {Objects: Agent, Category: CurrentState, Subject: DNStatus}
+"""
+    )
+    for tenant in sc.engine.tenants.values():
+        tenant.dirty = set()
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    tree = sc.open("Agent", "a1", "AgentTree")
+    sc.engine.take_changes()
+    sc.ev(5, "EventMediaAdded", source="IXN1", agentID="a1", mediaType="chat")
+    assert tree in sc.engine.take_changes()
+    media = sc.value(tree)["media"]
+    assert [(m["mediaType"], m["status"]) for m in media] == [("chat", "NotReadyForNextCall")]

@@ -30,7 +30,7 @@ from fakes import (
     wait_until,
 )
 
-from helpers import T0
+from helpers import T0, service_missing
 from statserver.config import load_config_text
 from statserver.service import sources as sources_module
 from statserver.service.app import StatServer
@@ -451,7 +451,7 @@ async def _jetstream(stream: str, subject: str) -> Any:
             nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0), 5
         )
     except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"NATS with JetStream is not running on {NATS_URL}: {exc}")
+        service_missing(f"NATS with JetStream is not running on {NATS_URL}: {exc}")
     js = nc.jetstream()
     await js.add_stream(name=stream, subjects=[subject])
     return nc, js

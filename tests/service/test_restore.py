@@ -43,7 +43,7 @@ import pytest
 import pytest_asyncio
 from fakes import STAT_TYPES, ServerProcess, WsClient, get_json, service_config, wait_until
 
-from helpers import T0
+from helpers import T0, service_missing
 from statserver.config import load_config_text
 from statserver.errors import BackupError
 from statserver.service import snapshot as snapshot_module
@@ -576,7 +576,7 @@ def pg_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
+        service_missing(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
     with admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:

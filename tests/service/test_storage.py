@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from helpers import service_missing
 from statserver.errors import BackupError
 from statserver.service.storage import (
     MemoryStorage,
@@ -121,7 +122,7 @@ def pg_prefix() -> Iterator[str]:
     try:
         conn = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
+        service_missing(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
     try:
         yield prefix
     finally:

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from helpers import service_missing
 from statserver.config import load_config
 from statserver.service.runner import running
 from web.center import Center
@@ -53,7 +54,7 @@ wallboard:
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(
+        service_missing(
             "/usr/bin/chromium is absent: install Debian's chromium (apt-get install -y chromium; .ci/run does)"
         )
     from playwright.async_api import async_playwright

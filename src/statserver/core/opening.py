@@ -107,6 +107,11 @@ def _object_exists(eng: TenantEngine, otype: ObjectType, oid: str) -> bool:
     return otype is ObjectType.STAGING_AREA
 
 
+_HAS_MEDIA = frozenset(
+    {ObjectType.AGENT, ObjectType.PLACE, ObjectType.GROUP_AGENTS, ObjectType.GROUP_PLACES}
+)
+
+
 def _all_names(subject: Subject) -> frozenset[str]:
     return STATUS_NAMES if subject.is_status else frozenset(ACTIONS)
 
@@ -238,6 +243,7 @@ def open_statistic(
         filter_name=req.filter.name if req.filter else "",
         local_time=local,
     )
+    stat.attached.append((main, d.subject))
     window_kw: dict[str, Any] = {
         "current_time_integral": cat.current_time_integral,
         "leave_max": d.subject.is_status,
@@ -261,6 +267,7 @@ def open_statistic(
         stat.rel = _track(
             eng, otype, oid, rel_subject, d.rel_mask, media=d.media, filt=None, **common
         )
+        stat.attached.append((stat.rel, rel_subject))
         if cat.rel_window:
             rel_kw: dict[str, Any] = {}
             if cat.ranges == 2 and len(req.ranges) > 1:
@@ -271,6 +278,13 @@ def open_statistic(
         _open_formula(eng, stat, otype, oid, req, common)
     if cat.kind == "structured":
         stat.structure_fn = structures.builder(eng, otype, oid, d)
+        if d.subject is not Subject.DN_ACTION and otype in _HAS_MEDIA:
+            # the structure shows media channels too: be told when their actions change
+            names = _all_names(Subject.DN_ACTION)
+            touch = _track(
+                eng, otype, oid, Subject.DN_ACTION, names, media=None, filt=None, **common
+            )
+            stat.attached.append((touch, Subject.DN_ACTION))
     _register_since_login(eng, stat, otype, oid)
     for track in _tracks(stat):
         track.listeners.append(stat)
@@ -296,6 +310,7 @@ def _open_formula(
         except ValueError as exc:
             raise RequestError(ErrorCode.INVALID_DEFINITION, f"Expression: {exc}") from None
         track = _track(eng, otype, oid, d.subject, mask, media=d.media, filt=req.filter, **common)
+        stat.attached.append((track, d.subject))
         part = FormulaPart(agg.current, agg.func, track, None, formula, agg.index)
         if not agg.current:
             extractor: Extractor = part.row_value
@@ -317,11 +332,7 @@ def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType,
 
 
 def _tracks(stat: Statistic) -> list[Track]:
-    tracks = [stat.main]
-    if stat.rel is not None:
-        tracks.append(stat.rel)
-    tracks.extend(p.track for p in stat.formula_parts)
-    return tracks
+    return [track for track, _ in stat.attached]
 
 
 def _windows(stat: Statistic) -> list[Window]:
@@ -347,16 +358,8 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
             eng.since_login[key] = kept
         else:
             del eng.since_login[key]
-    d = stat.definition
-    subjects = [d.subject]
-    if stat.rel is not None:
-        subjects.append(Subject.DN_ACTION if d.category.rel_is_action else d.subject)
     otype = ObjectType(stat.object_type)
-    released = [(stat.main, d.subject)]
-    if stat.rel is not None:
-        released.append((stat.rel, subjects[-1]))
-    released.extend((p.track, d.subject) for p in stat.formula_parts)
-    for track, subject in released:
+    for track, subject in stat.attached:
         nkey = node_key(otype, stat.object_id, subject)
         node = eng.hub.nodes.get(nkey)
         if node is not None and node.get(track.key) is track:

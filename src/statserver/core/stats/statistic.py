@@ -120,6 +120,7 @@ class Statistic:
     """A shared aggregate.  ``main``/``rel`` are tracks; ``window``/``rel_window`` windows."""
 
     __slots__ = (
+        "attached",
         "custom",
         "definition",
         "dirty_sink",
@@ -183,6 +184,8 @@ class Statistic:
         self.dirty_sink: set[Statistic] | None = None
         self.refs = 0
         self.last_used = opened_at
+        #: every track the statistic reads, with the subject of its node (to detach them)
+        self.attached: list[tuple[Track, Any]] = []
         #: while true, windows are read as at the end of the interval ending at ``now``
         self.final = False
 
