@@ -566,7 +566,7 @@ async def test_kill9_in_a_replayed_day(tmp_path: Path, processes: list[ServerPro
     snapshot_seq, journal_after = result["backup_at_restart"]
     assert snapshot_seq > 0
     assert journal_after > 0
-    assert result["events"] > 5000
+    assert result["events"] > 4000  # a busy day: thousands of events
 
 
 @pytest.fixture

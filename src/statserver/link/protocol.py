@@ -79,11 +79,20 @@ class Link:
         self.client_name = client_name
         self.framer = LineFramer()
         self.connected = False
+        self.announce = False
         self.rejected: dict[str, int] = {}
+        #: link-state records (EventLinkConnected / EventLinkDisconnected) given out so far
+        self.link_records = 0
 
-    def connected_at(self, now: float) -> tuple[list[bytes], EventRecord]:
-        """The connection is up: the requests to send, and the record to give the engine."""
-        self.connected = True
+    def connected_at(self, now: float) -> list[bytes]:
+        """The connection is up: the requests to send.
+
+        The engine hears of the link (``EventLinkConnected``) with the first record the source
+        sends, stamped with that record's time: the source's clock, not ours, so a source
+        whose clock differs from the server's never moves the tenant's clock ahead of it.
+        """
+        self.connected = False
+        self.announce = True
         self.framer = LineFramer()
         if self.kind == "interaction":
             out = [
@@ -96,14 +105,16 @@ class Link:
         else:
             out = [{"request": "RegisterClient", "client": self.client_name}]
             out.extend({"request": "RegisterAddress", "thisDN": dn} for dn in self.dns)
-        lines = [_encoder.encode(m) + b"\n" for m in out]
-        return lines, EventRecord(event="EventLinkConnected", time=now, source=self.source)
+        return [_encoder.encode(m) + b"\n" for m in out]
 
     def disconnected_at(self, now: float) -> EventRecord | None:
-        """The connection is lost: the record to give the engine (once)."""
+        """The connection is lost: the record to give the engine (once, and only if the
+        engine heard the link was up)."""
+        self.announce = False
         if not self.connected:
             return None
         self.connected = False
+        self.link_records += 1
         return EventRecord(event="EventLinkDisconnected", time=now, source=self.source)
 
     def receive(self, data: bytes) -> tuple[list[tuple[EventRecord, bytes]], bool]:
@@ -124,5 +135,11 @@ class Link:
             if record.source != self.source:
                 # a source reports under its configured name; fix it rather than lose it
                 record = msgspec.structs.replace(record, source=self.source)
+            if self.announce:
+                self.announce = False
+                self.connected = True
+                self.link_records += 1
+                up = EventRecord(event="EventLinkConnected", time=record.time, source=self.source)
+                out.append((up, b""))
             out.append((record, line))
         return out, False

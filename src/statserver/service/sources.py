@@ -134,10 +134,9 @@ class TcpLinkSource:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: Sink
     ) -> str:
         """Serve one connection; returns why it ended."""
-        lines, connected = self.link.connected_at(self.clock())
+        lines = self.link.connected_at(self.clock())
         self.status.connected = True
         log.info("source %s: connected to %s", self.name, self.status.detail)
-        await self._emit(sink, connected, b"")
         writer.writelines(lines)
         await writer.drain()
         while True:
@@ -147,9 +146,10 @@ class TcpLinkSource:
             records, broken = self.link.receive(data)
             self.status.rejected = dict(self.link.rejected)
             for record, raw in records:
-                self.status.events += 1
-                with contextlib.suppress(ValueError):
-                    self.status.last_event_time = parse_time(record.time)
+                if raw:  # not the link-state record the link adds before the first one
+                    self.status.events += 1
+                    with contextlib.suppress(ValueError):
+                        self.status.last_event_time = parse_time(record.time)
                 await self._emit(sink, record, raw)
             if broken:
                 log.error("source %s: protocol error (line too long), reconnecting", self.name)
