@@ -554,8 +554,6 @@ statTypes:
   AgentTree: {Objects: Agent, Category: CurrentState, Subject: DNStatus}
 """
     )
-    for tenant in sc.engine.tenants.values():
-        tenant.dirty = set()
     sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
     tree = sc.open("Agent", "a1", "AgentTree")
     sc.engine.take_changes()

@@ -124,9 +124,6 @@ class Engine:
         }
         for tenant in self.tenants.values():
             tenant.warnings = self.counters.warnings
-        if collect_changes:
-            for tenant in self.tenants.values():
-                tenant.dirty = set()
         self._next_id = 0
         self._by_id: dict[int, tuple[Statistic, TenantEngine]] = {}
         self._resets: list[tuple[int, int]] = []
@@ -151,7 +148,6 @@ class Engine:
         running while statistics use it."""
         from statserver.core.reconfigure import apply_model
 
-        collecting = any(t.dirty is not None for t in self.tenants.values())
         self.directory = directory
         self.catalog = catalog
         if options is not None:
@@ -165,8 +161,6 @@ class Engine:
             tenant = self.tenants.get(name)
             if tenant is None:
                 tenant = self.tenants[name] = TenantEngine(model, catalog, self.options)
-                if collecting:
-                    tenant.dirty = set()
                 continue
             tenant.catalog = catalog
             tenant.options = self.options
@@ -511,7 +505,8 @@ class Engine:
         return [s for s, _ in self._by_id.values()]
 
     def take_changes(self) -> set[Statistic]:
-        """Statistics touched by events since the last call (with ``collect_changes``)."""
+        """Statistics touched by events since the last call (always collected; the argument
+        ``collect_changes`` of the constructor is kept for compatibility)."""
         out: set[Statistic] = set()
         for tenant in self.tenants.values():
             if tenant.dirty:

@@ -73,7 +73,7 @@ class Attrs:
 
     def replace(self, **changes: Any) -> Attrs:
         """A copy with some attributes changed."""
-        values = {name: getattr(self, name) for name in self.__slots__}
+        values = {name: getattr(self, name) for name in _ATTR_FIELDS}
         values.update(changes)
         return Attrs(**values)
 
@@ -89,7 +89,7 @@ class Attrs:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Attrs):
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+        return all(getattr(self, n) == getattr(other, n) for n in _ATTR_FIELDS)
 
     def __hash__(self) -> int:  # pragma: no cover - attrs are not used as keys
         return hash((self.conn_id, self.call_type, self.media_type))
@@ -97,6 +97,21 @@ class Attrs:
     def __repr__(self) -> str:
         return f"Attrs({self.to_dict()!r})"
 
+
+_ATTR_FIELDS: Final = (
+    "ani",
+    "call_type",
+    "conn_id",
+    "customer_id",
+    "dnis",
+    "extensions",
+    "media_type",
+    "other_dn",
+    "reasons",
+    "this_queue",
+    "treatment_type",
+    "user_data",
+)
 
 _RECORD_NAMES: Final[dict[str, str]] = {
     "conn_id": "connID",

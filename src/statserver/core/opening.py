@@ -40,6 +40,7 @@ from statserver.core.stats.windows import (
     SinceLoginWindow,
     SlidingWindow,
     Window,
+    WindowSpec,
 )
 from statserver.core.tenant import TenantEngine
 from statserver.core.vocabulary import ACTIONS, STATUS_NAMES
@@ -76,14 +77,16 @@ class _CustomValue:
         return None
 
 
-def _make_window(profile: TimeProfile, opened: int, open_starts: list[int], **kw: Any) -> Window:
+def _make_window(
+    profile: TimeProfile, opened: int, open_starts: list[int], spec: WindowSpec | None = None
+) -> Window:
     if isinstance(profile, GrowingProfile):
-        return GrowingWindow(profile, opened, open_starts, **kw)
+        return GrowingWindow(profile, opened, open_starts, spec)
     if isinstance(profile, SlidingProfile):
-        return SlidingWindow(profile, opened, open_starts, **kw)
+        return SlidingWindow(profile, opened, open_starts, spec)
     if isinstance(profile, SelectionProfile):
-        return SelectionWindow(profile, opened, open_starts, **kw)
-    return SinceLoginWindow(opened, open_starts, **kw)
+        return SelectionWindow(profile, opened, open_starts, spec)
+    return SinceLoginWindow(opened, open_starts, spec)
 
 
 def _object_exists(eng: TenantEngine, otype: ObjectType, oid: str) -> bool:
@@ -142,6 +145,7 @@ def _track(
             reason_restart=reason_restart,
             pending=eng.hub.pending,
             local=local,
+            sink=eng.dirty,
         )
         carriers = eng.carriers_of(otype, oid, subject)
         for carrier in carriers:
@@ -244,19 +248,23 @@ def open_statistic(
         local_time=local,
     )
     stat.attached.append((main, d.subject))
-    window_kw: dict[str, Any] = {
-        "current_time_integral": cat.current_time_integral,
-        "leave_max": d.subject.is_status,
-    }
-    if cat.ranges:
-        window_kw["ranges"] = req.ranges[:1]
+    ranges: tuple[tuple[int, int], ...] = req.ranges[:1] if cat.ranges else ()
+    extractors: tuple[Extractor, ...] = ()
+    distinct = False
     if cat.needs_formula:
         stat.custom = _CustomValue(d.formula or "")
         if cat.custom:
-            window_kw["extractors"] = (stat.custom.value_of,)
-            window_kw["distinct_custom"] = stat.custom.distinct_by_conn_id
+            extractors = (stat.custom.value_of,)
+            distinct = stat.custom.distinct_by_conn_id
+    spec = WindowSpec(
+        ranges=ranges,
+        extractors=extractors,
+        distinct_custom=distinct,
+        current_time_integral=cat.current_time_integral,
+        leave_max=d.subject.is_status,
+    )
     if cat.main_window:
-        stat.window = _make_window(profile, at, list(main.current_starts()), **window_kw)
+        stat.window = _make_window(profile, at, list(main.current_starts()), spec)
         main.windows.append(stat.window)
     elif cat.collapsed:
         busy = main.busy_start()
@@ -269,10 +277,10 @@ def open_statistic(
         )
         stat.attached.append((stat.rel, rel_subject))
         if cat.rel_window:
-            rel_kw: dict[str, Any] = {}
-            if cat.ranges == 2 and len(req.ranges) > 1:
-                rel_kw["ranges"] = req.ranges[1:2]
-            stat.rel_window = _make_window(profile, at, list(stat.rel.current_starts()), **rel_kw)
+            rel_ranges = req.ranges[1:2] if cat.ranges == 2 else ()
+            stat.rel_window = _make_window(
+                profile, at, list(stat.rel.current_starts()), WindowSpec(ranges=rel_ranges)
+            )
             stat.rel.windows.append(stat.rel_window)
     if cat.kind == "formula":
         _open_formula(eng, stat, otype, oid, req, common)
@@ -288,7 +296,6 @@ def open_statistic(
     _register_since_login(eng, stat, otype, oid)
     for track in _tracks(stat):
         track.listeners.append(stat)
-    stat.dirty_sink = eng.dirty
     eng.statistics[key] = stat
     return stat
 
@@ -315,7 +322,10 @@ def _open_formula(
         if not agg.current:
             extractor: Extractor = part.row_value
             part.window = _make_window(
-                req.profile, stat.opened_at, list(track.current_starts()), extractors=(extractor,)
+                req.profile,
+                stat.opened_at,
+                list(track.current_starts()),
+                WindowSpec(extractors=(extractor,)),
             )
             track.windows.append(part.window)
         stat.formula_parts.append(part)
@@ -365,5 +375,4 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
         if node is not None and node.get(track.key) is track:
             node.release(track.key)
             eng.hub.drop_if_empty(nkey)
-    if eng.dirty is not None:
-        eng.dirty.discard(stat)
+    eng.dirty.discard(stat)

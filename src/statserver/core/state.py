@@ -247,6 +247,7 @@ class AgentState(StatusCarrier):
     __slots__ = (
         "capacity",
         "channels",
+        "dns_cache",
         "groups",
         "info",
         "login_dns",
@@ -273,6 +274,8 @@ class AgentState(StatusCarrier):
         self.groups: set[str] = set()
         #: when the agent last went from logged out to logged in (SinceLogin)
         self.login_since: float | None = None
+        #: TenantEngine.agent_dns, until the agent's associations change
+        self.dns_cache: list[DnState] | None = None
         #: Routable/NotRoutable actions
         self.capacity = CapacityCarrier(f"{info.employee_id}/capacity")
         #: where the status came from (for CurrentState): "voice", "media" or ""

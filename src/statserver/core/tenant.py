@@ -60,7 +60,7 @@ class _Counter:
     def __init__(self) -> None:
         self.n = 0
 
-    def __next__(self) -> int:
+    def take(self) -> int:
         self.n += 1
         return self.n
 
@@ -76,8 +76,9 @@ class TenantEngine:
         self.started = False
         self.ts = self.tl = 0.0
         self.tsw = self.tlw = 0
-        #: statistics touched since the caller last took them (None: not collected)
-        self.dirty: set[Statistic] | None = None
+        #: statistics touched since the caller last took them (Engine.take_changes); the
+        #: set object is never replaced: tracks hold a reference to it
+        self.dirty: set[Statistic] = set()
         self.tenant_carrier = TenantCarrier(model.name)
         self.tenant_carrier.targets = [(ObjectType.TENANT, model.name)]
         self.dns: dict[str, DnState] = {}
@@ -182,7 +183,7 @@ class TenantEngine:
         self.tsw, self.tlw = whole(ts), whole(tl)
 
     def _item(self, name: str, attrs: Attrs = EMPTY_ATTRS, origin: str = "") -> Item:
-        return Item(next(self.ids), name, self.ts, attrs, origin, self.tl)
+        return Item(self.ids.take(), name, self.ts, attrs, origin, self.tl)
 
     def duration_since(self, start_exact: float) -> int:
         """Whole seconds from ``start_exact`` to now (milliseconds truncated on both sides)."""
@@ -421,6 +422,7 @@ class TenantEngine:
 
     def retarget_agent(self, agent: AgentState) -> None:
         """An agent's associations or groups changed: everything it carries follows."""
+        agent.dns_cache = None
         self.retarget(agent, self._agent_targets(agent), (_AS,))
         channel_targets = self._channel_targets(agent)
         for ch in agent.channels.values():
@@ -430,12 +432,16 @@ class TenantEngine:
             self.retarget(dn, self._dn_targets(dn), (_DA, _DS))
 
     def agent_dns(self, agent: AgentState) -> list[DnState]:
-        """The regular DNs whose actions are the agent's: those of its places and logins."""
-        keys: list[str] = []
-        for place in agent.places:
-            keys.extend(self.places[place].info.dns)
-        keys.extend(k for k in agent.login_dns if k not in keys)
-        return [self.dns[k] for k in keys if k in self.dns]
+        """The regular DNs whose actions are the agent's: those of its places and logins
+        (kept until the agent's associations change: see :meth:`retarget_agent`)."""
+        found = agent.dns_cache
+        if found is None:
+            keys: list[str] = []
+            for place in agent.places:
+                keys.extend(self.places[place].info.dns)
+            keys.extend(k for k in agent.login_dns if k not in keys)
+            found = agent.dns_cache = [self.dns[k] for k in keys if k in self.dns]
+        return found
 
     # ------------------------------------------------------------------ reverse propagation
     def carriers_of(self, otype: ObjectType, oid: str, subject: Subject) -> list[Carrier]:

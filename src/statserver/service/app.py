@@ -118,9 +118,6 @@ class StatServer:
             log.error("restore: %s", problem)
         self.restored = restored
         self.engine: Engine = restored.engine
-        for tenant in self.engine.tenants.values():
-            if tenant.dirty is None:
-                tenant.dirty = set()
         self.journal = Journal(self.storage, restored.seq)
         self.pool = StatPool(
             self.engine,
@@ -442,9 +439,6 @@ class StatServer:
         self.engine.reconfigure(cfg.directory, cfg.catalog, cfg.engine_options)
         self.config = cfg
         self.config_text = text
-        for tenant in self.engine.tenants.values():
-            if tenant.dirty is None:
-                tenant.dirty = set()
         for name, link in self.links.items():
             dns = self.engine.directory.dns_of_source(name)
             added = [dn for dn in dns if dn not in link.dns]

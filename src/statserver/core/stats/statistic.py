@@ -123,7 +123,6 @@ class Statistic:
         "attached",
         "custom",
         "definition",
-        "dirty_sink",
         "filter_name",
         "final",
         "formula",
@@ -181,19 +180,12 @@ class Statistic:
         self.formula: Any = None
         self.formula_parts: list[FormulaPart] = []
         self.structure_fn: Callable[[int], Value] | None = None
-        self.dirty_sink: set[Statistic] | None = None
         self.refs = 0
         self.last_used = opened_at
         #: every track the statistic reads, with the subject of its node (to detach them)
         self.attached: list[tuple[Track, Any]] = []
         #: while true, windows are read as at the end of the interval ending at ``now``
         self.final = False
-
-    # -- change notification ---------------------------------------------------------------
-    def touched(self) -> None:
-        sink = self.dirty_sink
-        if sink is not None:
-            sink.add(self)
 
     # -- values ----------------------------------------------------------------------------------
     def value(self, now: int) -> Value:

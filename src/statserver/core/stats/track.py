@@ -44,6 +44,7 @@ class Track:
         "ordered_seg",
         "pending",
         "reason_restart",
+        "sink",
         "sum_start",
         "windows",
     )
@@ -57,8 +58,11 @@ class Track:
         reason_restart: bool = False,
         pending: set[Track] | None = None,
         local: bool = False,
+        sink: set[Any] | None = None,
     ) -> None:
         self.key = key
+        #: where touched statistics are collected for change notification (None: nowhere)
+        self.sink = sink
         #: measure with local receipt times instead of source times (UseSourceTimeStamps=no)
         self.local = local
         self.media = media
@@ -92,11 +96,14 @@ class Track:
 
     def start(self, item: Item, t: int) -> None:
         """A new item started at ``t``."""
-        if not self.accepts(item):
+        media = self.media
+        if media is not None and item.attrs.media_type not in media:
             return
-        if self._passes(item):
-            self._open(item, t, self._start_of(item))
-        self._changed()
+        f = self.filter
+        if f is None or f(item.attrs):
+            self._open(item, t, item.start_local if self.local else item.start)
+        if self.sink is not None and self.listeners:
+            self.sink.update(self.listeners)
 
     def join(self, item: Item, t: int) -> None:
         """An item already in progress enters this feed at ``t`` (membership change)."""
@@ -111,7 +118,8 @@ class Track:
         entry = self.open.get(item.id)
         if entry is not None:
             self._close(item.id, entry, t, completed=True)
-            self._changed()
+            if self.sink is not None and self.listeners:
+                self.sink.update(self.listeners)
 
     def leave(self, item: Item, t: int) -> None:
         """The item leaves this feed at ``t`` without completing (membership change)."""
@@ -122,11 +130,16 @@ class Track:
 
     def instant(self, item: Item, t: int, duration: int) -> None:
         """An instantaneous action happened; ``duration`` is what it reports (0 if momentary)."""
-        if not self.accepts(item) or not self._passes(item):
+        media = self.media
+        if media is not None and item.attrs.media_type not in media:
+            return
+        f = self.filter
+        if f is not None and not f(item.attrs):
             return
         for w in self.windows:
             w.instant(t, duration, item)
-        self._changed()
+        if self.sink is not None and self.listeners:
+            self.sink.update(self.listeners)
 
     def update(self, item: Item, t: int, reasons_changed: bool) -> None:
         """The item's attributes changed at ``t``: a filter may have turned true or false."""
@@ -200,8 +213,8 @@ class Track:
             self._flush_collapsed()
 
     def _changed(self) -> None:
-        for listener in self.listeners:
-            listener.touched()
+        if self.sink is not None and self.listeners:
+            self.sink.update(self.listeners)
 
     # -- queries for categories ------------------------------------------------------------------
     def __len__(self) -> int:

@@ -27,9 +27,9 @@ becomes ``R``.
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 from statserver.core.stats.profiles import GrowingProfile, SelectionProfile, SlidingProfile
@@ -43,12 +43,29 @@ __all__ = [
     "SlidingWindow",
     "Totals",
     "Window",
+    "WindowSpec",
 ]
 
 #: An extractor gives the value an item contributes at completion (None: no value).
 Extractor = Callable[[Any, int], float | None]
 
 _INF: Final = float("inf")
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """What a window keeps besides counts and times (see the module docstring)."""
+
+    ranges: tuple[tuple[int, int], ...] = ()
+    extractors: tuple[Extractor, ...] = ()
+    distinct_custom: bool = False
+    current_time_integral: bool = False
+    #: status subjects: a segment that leaves without completing (membership change) keeps
+    #: the time it lasted inside the interval in the longest duration
+    leave_max: bool = False
+
+
+_DEFAULT_SPEC: Final = WindowSpec()
 
 
 class Acc:
@@ -86,10 +103,20 @@ class Acc:
         self.seen: set[str] | None = None
 
     def copy(self) -> Acc:
-        other = Acc.__new__(Acc)
-        for name in Acc.__slots__:
-            value = getattr(self, name)
-            setattr(other, name, value.copy() if isinstance(value, (list, set)) else value)
+        other = Acc(self.carry, 0, 0)
+        other.entries = self.entries
+        other.done = self.done
+        other.ptime = self.ptime
+        other.ctime = self.ctime
+        other.atime = self.atime
+        other.cint = self.cint
+        other.max_d = self.max_d
+        other.min_d = self.min_d
+        other.max_n = self.max_n
+        other.min_n = self.min_n
+        other.ranges = None if self.ranges is None else list(self.ranges)
+        other.custom = None if self.custom is None else list(self.custom)
+        other.seen = None if self.seen is None else set(self.seen)
         return other
 
 
@@ -155,18 +182,19 @@ class Window:
         self,
         opened: int,
         open_starts: Sequence[int] = (),
-        *,
-        ranges: Sequence[tuple[int, int]] = (),
-        extractors: Sequence[Extractor] = (),
-        distinct_custom: bool = False,
-        current_time_integral: bool = False,
-        leave_max: bool = False,
+        spec: WindowSpec | None = None,
     ) -> None:
         """``open_starts`` are the real starts of the segments already open at ``opened``.
 
         ``leave_max`` (status subjects): a segment that leaves without completing (membership
         change) keeps the time it lasted inside the interval in the longest duration, as it
         did while in progress; it still does not count as completed."""
+        spec = spec or _DEFAULT_SPEC
+        ranges = spec.ranges
+        extractors = spec.extractors
+        distinct_custom = spec.distinct_custom
+        current_time_integral = spec.current_time_integral
+        leave_max = spec.leave_max
         self.opened = opened
         self.leave_max = leave_max
         self.n = len(open_starts)
@@ -201,6 +229,20 @@ class Window:
         whole = self.n * boundary * boundary - 2 * boundary * self.cs1 + self.s2
         acc.cint += whole - self.q
         self.q = whole
+
+    def _copy_into(self, other: Window) -> None:
+        """Copy the base state (a read works on a copy: see ``_IntervalWindow._at``)."""
+        other.cint_on = self.cint_on
+        other.cs1 = self.cs1
+        other.custom_keys = self.custom_keys
+        other.extractors = self.extractors
+        other.leave_max = self.leave_max
+        other.n = self.n
+        other.opened = self.opened
+        other.q = self.q
+        other.range_bounds = self.range_bounds
+        other.s1 = self.s1
+        other.s2 = self.s2
 
     # -- accumulator helpers ------------------------------------------------------------
     def _new_acc(self) -> Acc:
@@ -315,9 +357,14 @@ class _IntervalWindow(Window):
     __slots__ = ("acc", "end", "start")
 
     def __init__(
-        self, opened: int, open_starts: Sequence[int], start: int, end: int, **kw: Any
+        self,
+        opened: int,
+        open_starts: Sequence[int],
+        start: int,
+        end: int,
+        spec: WindowSpec | None = None,
     ) -> None:
-        super().__init__(opened, open_starts, **kw)
+        super().__init__(opened, open_starts, spec)
         self.start = start
         self.end = end
         self.acc = self._new_acc()
@@ -334,7 +381,8 @@ class _IntervalWindow(Window):
         self.acc = self._new_acc()
 
     def seg_start(self, t: int, real_start: int) -> None:
-        self.advance(t)
+        if t >= self.end:
+            self.advance(t)
         self.n += 1
         self.s1 += t
         if self.cint_on:
@@ -344,7 +392,8 @@ class _IntervalWindow(Window):
         self._count(acc, self.n)
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
-        self.advance(t)
+        if t >= self.end:
+            self.advance(t)
         eff = seg_start if seg_start > self.start else self.start
         acc = self.acc
         acc.ptime += t - eff
@@ -360,7 +409,8 @@ class _IntervalWindow(Window):
         self._count(acc, self.n)
 
     def instant(self, t: int, duration: int, item: Any) -> None:
-        self.advance(t)
+        if t >= self.end:
+            self.advance(t)
         self._complete(self.acc, duration, duration, item)
 
     def _at(self, t: int) -> _IntervalWindow:
@@ -369,10 +419,16 @@ class _IntervalWindow(Window):
         of its sources' clocks)."""
         if t < self.end:
             return self
-        other = copy.copy(self)
+        other = self._clone()
+        self._copy_into(other)
+        other.start = self.start
+        other.end = self.end
         other.acc = self.acc.copy()
         other.advance(t)
         return other
+
+    def _clone(self) -> _IntervalWindow:
+        raise NotImplementedError
 
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
         w = self._at(now if roll else now - 1)
@@ -399,10 +455,14 @@ class GrowingWindow(_IntervalWindow):
     __slots__ = ("profile",)
 
     def __init__(
-        self, profile: GrowingProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+        self,
+        profile: GrowingProfile,
+        opened: int,
+        open_starts: Sequence[int] = (),
+        spec: WindowSpec | None = None,
     ) -> None:
         _, end = profile.interval(opened)
-        super().__init__(opened, open_starts, opened, end, **kw)
+        super().__init__(opened, open_starts, opened, end, spec)
         self.profile = profile
 
     def advance(self, t: int) -> None:
@@ -414,6 +474,9 @@ class GrowingWindow(_IntervalWindow):
     def next_reset(self) -> int:
         return self.end
 
+    def _clone(self) -> GrowingWindow:
+        return GrowingWindow(self.profile, self.opened)
+
 
 class SinceLoginWindow(_IntervalWindow):
     """A SinceLogin profile: the engine calls :meth:`restart` when the agent logs in."""
@@ -422,8 +485,13 @@ class SinceLoginWindow(_IntervalWindow):
 
     _NEVER: Final = 1 << 62
 
-    def __init__(self, opened: int, open_starts: Sequence[int] = (), **kw: Any) -> None:
-        super().__init__(opened, open_starts, opened, self._NEVER, **kw)
+    def __init__(
+        self, opened: int, open_starts: Sequence[int] = (), spec: WindowSpec | None = None
+    ) -> None:
+        super().__init__(opened, open_starts, opened, self._NEVER, spec)
+
+    def _clone(self) -> SinceLoginWindow:
+        return SinceLoginWindow(self.opened)
 
     def restart(self, t: int) -> None:
         self._roll(t, self._NEVER)
@@ -439,9 +507,13 @@ class SlidingWindow(Window):
     __slots__ = ("created_k", "k", "profile", "ring")
 
     def __init__(
-        self, profile: SlidingProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+        self,
+        profile: SlidingProfile,
+        opened: int,
+        open_starts: Sequence[int] = (),
+        spec: WindowSpec | None = None,
     ) -> None:
-        super().__init__(opened, open_starts, **kw)
+        super().__init__(opened, open_starts, spec)
         self.profile = profile
         size = profile.buckets + 1
         self.k = opened // profile.step
@@ -485,7 +557,8 @@ class SlidingWindow(Window):
         return start if start > self.opened else self.opened
 
     def seg_start(self, t: int, real_start: int) -> None:
-        self.advance(t)
+        if t // self.profile.step > self.k:
+            self.advance(t)
         self.n += 1
         self.s1 += t
         if self.cint_on:
@@ -495,7 +568,8 @@ class SlidingWindow(Window):
         self._count(acc, self.n)
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
-        self.advance(t)
+        if t // self.profile.step > self.k:
+            self.advance(t)
         step_start = self.k * self.profile.step
         eff = max(seg_start, step_start, self.opened)
         acc = self._cur()
@@ -515,14 +589,18 @@ class SlidingWindow(Window):
         self._count(acc, self.n)
 
     def instant(self, t: int, duration: int, item: Any) -> None:
-        self.advance(t)
+        if t // self.profile.step > self.k:
+            self.advance(t)
         self._complete(self._cur(), duration, duration, item)
 
     def _at(self, t: int) -> SlidingWindow:
         """The window as at ``t`` without moving it (see ``_IntervalWindow._at``)."""
         if t // self.profile.step <= self.k:
             return self
-        other = copy.copy(self)
+        other = SlidingWindow(self.profile, self.opened)
+        self._copy_into(other)
+        other.k = self.k
+        other.created_k = self.created_k
         other.ring = list(self.ring)
         i = self.k % len(self.ring)
         current = self.ring[i]
@@ -566,9 +644,13 @@ class SelectionWindow(Window):
     timed = False
 
     def __init__(
-        self, profile: SelectionProfile, opened: int, open_starts: Sequence[int] = (), **kw: Any
+        self,
+        profile: SelectionProfile,
+        opened: int,
+        open_starts: Sequence[int] = (),
+        spec: WindowSpec | None = None,
     ) -> None:
-        super().__init__(opened, open_starts, **kw)
+        super().__init__(opened, open_starts, spec)
         self.records: deque[Acc] = deque(maxlen=profile.count)
 
     def _record(self, clipped: int, whole: int, item: Any) -> None:
