@@ -736,3 +736,21 @@ async def test_protocol_doc_requests_are_served(shared, peer):
             )
             _, replies = await p.until("StatisticProfile", "barrier")  # handled in order
             assert [e for e in replies if e["event"] == "Error"] == [], (req, replies)
+
+
+@pytest.mark.asyncio
+async def test_batched_frames_carry_every_event_ready_at_once(serve, feed):
+    """With ``?batch=1`` each WebSocket message is a JSON array of the events that were
+    ready together (the same events, in the same order, fewer frames)."""
+    async with serve() as (server, url), websockets.connect(url + "?batch=1", proxy=None) as ws:
+        assert json.loads(await ws.recv()) == [{"event": "ServerMode", "mode": "Primary"}]
+        feed(server, queued("c1"))
+        await ws.send(json.dumps(open_req(7)))
+        frames: list[Any] = []
+        while sum(len(f) for f in frames) < 2:
+            frames.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        events = [e for f in frames for e in f]
+        assert all(isinstance(f, list) for f in frames)
+        assert events[0] == {"event": "StatisticOpened", "referenceId": 7}
+        assert events[1]["event"] == "Info"
+        assert events[1]["value"] == 1  # c1 waiting

@@ -359,6 +359,10 @@ class AsyncStatClient:
                     continue
                 if isinstance(event, dict):
                     self._dispatch(event)
+                elif isinstance(event, list):  # a batched frame (?batch=1)
+                    for item in event:
+                        if isinstance(item, dict):
+                            self._dispatch(item)
         except ConnectionClosed:
             pass
         except Exception:

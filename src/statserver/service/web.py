@@ -38,9 +38,13 @@ class WsConnection:
     #: seconds a cut-off client is given to read what is queued and take the close frame
     CLOSE_GRACE: Final = 10.0
 
-    def __init__(self, server: StatServer, websocket: WebSocket, name: str) -> None:
+    def __init__(
+        self, server: StatServer, websocket: WebSocket, name: str, *, batch: bool = False
+    ) -> None:
         self.server = server
         self.websocket = websocket
+        #: send every event ready at once as one JSON array per message (``?batch=1``)
+        self.batch = batch
         self.session = server.new_session(name)
         self.name = name
         self._wake = asyncio.Event()
@@ -81,7 +85,12 @@ class WsConnection:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            for event in self.session.take():
+            events = self.session.take()
+            if self.batch:
+                if events:
+                    await ws.send_text(_encoder.encode(events).decode())
+                continue
+            for event in events:
                 await ws.send_text(_encoder.encode(event).decode())
 
     async def serve(self) -> None:
@@ -132,7 +141,8 @@ def create_app(server: StatServer, *, manage_server: bool = True) -> Starlette:
         name = websocket.query_params.get("client") or (
             f"{client.host}:{client.port}" if client else "client"
         )
-        await WsConnection(server, websocket, name).serve()
+        batch = websocket.query_params.get("batch", "") in ("1", "true", "yes")
+        await WsConnection(server, websocket, name, batch=batch).serve()
 
     async def metrics(request: Request) -> Response:
         return Response(server.metrics.render(), media_type="text/plain; version=0.0.4")
