@@ -72,16 +72,10 @@ def replay(config_path: str, events: str, queries_path: str, output: Any, quiet:
         click.echo(report.summary(), err=True)
 
 
-def _setup_logging(level: str) -> None:
-    import logging
+def _setup_logging(level: str, fmt: str = "text") -> None:
+    from statserver.logs import setup_logging
 
-    from rich.logging import RichHandler
-
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=True)],
-    )
+    setup_logging(level, fmt)
 
 
 def _event_loop() -> Any:
@@ -116,12 +110,21 @@ def _event_loop() -> Any:
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
 )
-def run(config_path: str, host: str, port: int, backup: str | None, log_level: str) -> None:
+@click.option(
+    "--log-format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="json: one JSON object per line (time, level, logger, message, ...).",
+)
+def run(
+    config_path: str, host: str, port: int, backup: str | None, log_level: str, log_format: str
+) -> None:
     """Run the server: connect to the configured sources and serve clients."""
     from statserver.errors import BackupError
     from statserver.service.runner import serve
 
-    _setup_logging(log_level)
+    _setup_logging(log_level, log_format)
     try:
         _run_async(serve(config_path, host=host, port=port, storage=backup, log_level=log_level))
     except ConfigError as exc:
