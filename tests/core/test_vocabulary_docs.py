@@ -65,6 +65,8 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "direction": ("Inbound", "Outbound", "Internal"),
     "name": tuple(f"Call{ct}" for ct in CALL_TYPES),  # f"{name}Started" in _establish
     "item.name": tuple(f"Call{ct}" for ct in CALL_TYPES),  # f"{item.name}Completed"
+    "action": ("CallDialing", "CallRinging"),  # f"{action}Started" in _call_phase
+    "side": ("Originated", "Received"),  # f"Call{call.call_type}{side}" in _call_phase
 }
 #: dynamic names that are checked another way
 DYNAMIC = {"rec.event.removeprefix('Event')"}

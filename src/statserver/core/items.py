@@ -24,23 +24,26 @@ def whole(t: float) -> int:
     return i - 1 if i > t else i
 
 
+_ATTR_FIELDS: Final = (
+    "ani",
+    "call_type",
+    "conn_id",
+    "customer_id",
+    "dnis",
+    "extensions",
+    "media_type",
+    "other_dn",
+    "reasons",
+    "this_queue",
+    "treatment_type",
+    "user_data",
+)
+
+
 class Attrs:
     """The event attributes an action carries and filters test (frozen by convention)."""
 
-    __slots__ = (
-        "ani",
-        "call_type",
-        "conn_id",
-        "customer_id",
-        "dnis",
-        "extensions",
-        "media_type",
-        "other_dn",
-        "reasons",
-        "this_queue",
-        "treatment_type",
-        "user_data",
-    )
+    __slots__ = _ATTR_FIELDS
 
     def __init__(
         self,
@@ -97,21 +100,6 @@ class Attrs:
     def __repr__(self) -> str:
         return f"Attrs({self.to_dict()!r})"
 
-
-_ATTR_FIELDS: Final = (
-    "ani",
-    "call_type",
-    "conn_id",
-    "customer_id",
-    "dnis",
-    "extensions",
-    "media_type",
-    "other_dn",
-    "reasons",
-    "this_queue",
-    "treatment_type",
-    "user_data",
-)
 
 _RECORD_NAMES: Final[dict[str, str]] = {
     "conn_id": "connID",

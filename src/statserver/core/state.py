@@ -118,7 +118,24 @@ class LoginState:
         self.ready_pending: Attrs | None = None
 
 
-class DnState(StatusCarrier):
+class _DnCarrier(StatusCarrier):
+    """A DN: actions in ``open`` (DNAction) and a DN status (DNStatus)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, key: str, status_item: Item) -> None:
+        super().__init__(key, status_item)
+        self.open: dict[int, Item] = {}
+
+    def items_for(self, subject: Subject) -> Iterator[Item]:
+        if subject is Subject.DN_ACTION:
+            return iter(list(self.open.values()))
+        if subject is Subject.DN_STATUS:
+            return iter((self.status_item,))
+        return iter(())
+
+
+class DnState(_DnCarrier):
     """A regular DN (extension, ACD position, ...)."""
 
     __slots__ = (
@@ -131,7 +148,6 @@ class DnState(StatusCarrier):
         "last_queue",
         "login",
         "monitor_item",
-        "open",
         "place",
         "registered",
         "tenant",
@@ -146,7 +162,6 @@ class DnState(StatusCarrier):
         self.agent: str | None = None
         self.registered = False
         self.monitor_item: Item | None = None
-        self.open: dict[int, Item] = {}
         #: visible (not hidden by hold) durable items by name, for the status
         self.by_name: dict[str, dict[int, Item]] = {}
         self.login: LoginState | None = None
@@ -155,13 +170,6 @@ class DnState(StatusCarrier):
         self.calls: dict[str, Call] = {}
         #: the mediation DN that distributed the last call (for ACWCompleted/ACWMissed)
         self.last_queue: str | None = None
-
-    def items_for(self, subject: Subject) -> Iterator[Item]:
-        if subject is Subject.DN_ACTION:
-            return iter(list(self.open.values()))
-        if subject is Subject.DN_STATUS:
-            return iter((self.status_item,))
-        return iter(())
 
 
 class Waiting:
@@ -175,26 +183,18 @@ class Waiting:
         self.attrs = attrs
 
 
-class MediationState(StatusCarrier):
+class MediationState(_DnCarrier):
     """An ACD queue, routing point or virtual queue."""
 
-    __slots__ = ("info", "open", "pseudo", "registered", "waiting")
+    __slots__ = ("info", "pseudo", "registered", "waiting")
 
     def __init__(self, info: DnInfo, status_item: Item) -> None:
         super().__init__(info.key, status_item)
         self.info = info
         self.registered = False
-        self.open: dict[int, Item] = {}
         self.waiting: dict[str, Waiting] = {}
         #: pseudo actions: (action name, agent or DN) -> item
         self.pseudo: dict[tuple[str, str], Item] = {}
-
-    def items_for(self, subject: Subject) -> Iterator[Item]:
-        if subject is Subject.DN_ACTION:
-            return iter(list(self.open.values()))
-        if subject is Subject.DN_STATUS:
-            return iter((self.status_item,))
-        return iter(())
 
 
 class MediaParty:

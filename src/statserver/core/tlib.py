@@ -540,28 +540,27 @@ def drop_call(eng: TenantEngine, dn: DnState, call: Call) -> None:
     _call_gone(eng, dn, call, None)
 
 
-def _on_dialing(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
+def _call_phase(
+    eng: TenantEngine, rec: EventRecord, switch: str, phase: str, action: str, side: str
+) -> None:
+    """A new call reaches this DN: dialing out (Originated) or ringing in (Received)."""
     dn = _regular(eng, rec, switch)
     call = _new_call(eng, rec, dn, switch)
     if call.phase:
         return
-    call.phase = "dialing"
-    call.phase_item = eng.dn_start(dn, "CallDialing", call.attrs)
-    eng.dn_instant(dn, "CallDialingStarted", call.attrs)
+    call.phase = phase
+    call.phase_item = eng.dn_start(dn, action, call.attrs)
+    eng.dn_instant(dn, f"{action}Started", call.attrs)
     if call.call_type in ("Consult", "Internal", "Outbound"):
-        eng.dn_instant(dn, f"Call{call.call_type}Originated", call.attrs)
+        eng.dn_instant(dn, f"Call{call.call_type}{side}", call.attrs)
+
+
+def _on_dialing(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
+    _call_phase(eng, rec, switch, "dialing", "CallDialing", "Originated")
 
 
 def _on_ringing(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
-    dn = _regular(eng, rec, switch)
-    call = _new_call(eng, rec, dn, switch)
-    if call.phase:
-        return
-    call.phase = "ringing"
-    call.phase_item = eng.dn_start(dn, "CallRinging", call.attrs)
-    eng.dn_instant(dn, "CallRingingStarted", call.attrs)
-    if call.call_type in ("Consult", "Internal", "Outbound"):
-        eng.dn_instant(dn, f"Call{call.call_type}Received", call.attrs)
+    _call_phase(eng, rec, switch, "ringing", "CallRinging", "Received")
 
 
 def _on_established(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
