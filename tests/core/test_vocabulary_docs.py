@@ -19,6 +19,7 @@ import pytest
 from helpers import Scenario
 from statserver.core import engine, ixn, status, tenant, tlib
 from statserver.core.stats.definition import Subject, expand_mask
+from statserver.core.tlib import agents, calls, common, links, queues
 from statserver.core.vocabulary import ACTIONS, AGENT_SPT, ALIASES, STATUS_NAMES, VOICE_TO_MEDIA
 from statserver.docsgen import actions_markdown
 
@@ -48,10 +49,10 @@ EMITTERS = {
     "_dn_raw_start": 1,
     "instant": 1,
     "dn_instant": 1,
-    "_reflect": 2,
+    "reflect": 2,
     "_pseudo": 2,
-    "_queue_pseudo": 2,
-    "_set_mode": 2,
+    "queue_pseudo": 2,
+    "set_mode": 2,
     "_end_party": 3,
     "_item": 0,
 }
@@ -223,7 +224,7 @@ def _expand(node: ast.JoinedStr, guards: dict[str, frozenset[str]]) -> list[str]
 @pytest.fixture(scope="module")
 def scan() -> _Scan:
     s = _Scan()
-    for module in (tlib, ixn, status, tenant, engine):
+    for module in (agents, calls, common, links, queues, ixn, status, tenant, engine):
         s.scan_module(module)
     return s
 
