@@ -1,6 +1,7 @@
 """Smoke tests of the benchmark tools (bench/): they run, in a tiny size, and stay valid.
 
-No timing is asserted: the figures depend on the machine.
+No timing is asserted: the figures depend on the machine.  Every benchmark runs here at its
+``--smoke`` size (all of them in ~15 s), so CI proves they still work.
 """
 
 from __future__ import annotations
@@ -14,8 +15,18 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: bench/
 
-from bench import engine_ingest
-from bench.generate import CenterSpec, build_center, config_text, generate, iter_event_lines
+from bench import all as bench_all
+from bench import engine_ingest, memory, push, restore
+from bench.common import FULL, SMOKE
+from bench.generate import (
+    CenterSpec,
+    build_center,
+    config_text,
+    generate,
+    iter_event_lines,
+    load_center,
+)
+from bench.mix import PROFILE_ORDER, full_plan
 
 from statserver.config import load_config, load_config_text
 from statserver.core.engine import Engine
@@ -91,11 +102,12 @@ def test_configuration_has_the_working_and_the_idle_objects():
 
 
 def test_benchmark_runs_and_prints_its_figures(tmp_path):
-    """The benchmark runs end to end in a tiny size: no event rejected, K = 10 x S idle
-    statistics opened, every figure printed."""
+    """The legacy mix (--statistics 0) runs end to end in a tiny size: no event rejected,
+    K = 10 x S idle statistics opened, every figure printed."""
     out = io.StringIO()
     argv = ["--agents", "20", "--groups", "6", "--queues", "4", "--events", "1000"]
-    args = engine_ingest.parser().parse_args([*argv, "--repeat", "1", "--cache-dir", str(tmp_path)])
+    argv += ["--statistics", "0", "--repeat", "1", "--cache-dir", str(tmp_path)]
+    args = engine_ingest.parser().parse_args(argv)
     result = engine_ingest.run(args, out)
     text = out.getvalue()
     figures = ("(0) read lines", "(a) decode", "(a') engine, no stats", "(b) engine, S stats")
@@ -110,3 +122,139 @@ def test_benchmark_runs_and_prints_its_figures(tmp_path):
     assert k == 10 * s
     for key in ("decode", "engine_S", "engine_S_K"):
         assert result[key]["events_per_second_best"] > 0
+
+
+def test_python_built_configuration_is_the_yaml_one():
+    """bench.generate.load_center (no YAML parsing) builds the same objects and definitions
+    as loading the generated YAML text."""
+    spec = CenterSpec(agents=30, groups=8, queues=4, idle_agents=5, idle_queues=2, events=10)
+    center = build_center(spec)
+    from_yaml = load_config_text(config_text(spec, center))
+    from_data = load_center(spec, center)
+    assert from_data.directory == from_yaml.directory
+    assert from_data.catalog.stat_types.keys() == from_yaml.catalog.stat_types.keys()
+    assert from_data.catalog.profiles.keys() == from_yaml.catalog.profiles.keys()
+    assert from_data.catalog.ranges == from_yaml.catalog.ranges
+    assert from_data.catalog.filters.keys() == from_yaml.catalog.filters.keys()
+
+
+@pytest.mark.parametrize("total", [500, 3000], ids=["few", "many"])
+def test_full_mix_opens_exactly_the_requested_distinct_statistics(total):
+    """The mix of bench/mix.py gives exactly ``total`` requests, each a distinct statistic
+    the engine accepts, spread over agents, groups, queues, queue groups and the tenant in
+    the same share of each class's variants."""
+    spec = SMOKE.spec()
+    center = build_center(spec)
+    config = load_center(spec, center)
+    plan = full_plan(center, total)
+    assert plan.total == total
+    engine = Engine(config.directory, config.catalog, config.engine_options)
+    for request in plan.requests():
+        engine.open(request, at=1_764_000_000.0)
+    assert len(engine.statistics()) == total  # no two requests are the same statistic
+    shares = {c.name: c.count / c.capacity for c in plan.classes}
+    assert max(shares.values()) - min(shares.values()) < 0.05, shares
+
+
+def test_full_size_mix_is_one_million_statistics_on_the_issue_center():
+    """At the full size (10,000 agents, 500 groups, 200 queues) the plan holds 1,000,000
+    statistics, ~94 per agent, under the 8 time profiles (no engine: planning only)."""
+    assert (FULL.agents, FULL.groups, FULL.queues, FULL.statistics) == (
+        10_000,
+        500,
+        200,
+        1_000_000,
+    )
+    center = build_center(FULL.spec(events=10))
+    assert (len(center.agents), len(center.active_groups), len(center.queues)) == (
+        10_000,
+        500,
+        200,
+    )
+    plan = full_plan(center, FULL.statistics)
+    assert plan.total == 1_000_000
+    agents = next(c for c in plan.classes if c.name == "agents")
+    assert 90 <= agents.count / len(agents.objects) <= 100
+    assert len(PROFILE_ORDER) == 8
+
+
+def test_engine_ingest_smoke_with_the_full_mix(tmp_path):
+    """--smoke: the mix of bench/mix.py, no idle statistics, the touch count and the target
+    line printed, no event rejected."""
+    out = io.StringIO()
+    args = engine_ingest.parser().parse_args(["--smoke", "--cache-dir", str(tmp_path)])
+    engine_ingest.resolve_size(args)
+    result = engine_ingest.run(args, out)
+    text = out.getvalue()
+    assert result["statistics"] == {"S": SMOKE.statistics, "K": 0}
+    assert result["touched_per_event"] > 0
+    assert result["us_per_touch"] > 0
+    for phrase in ("engine / decode:", "per statistic touch", "target: 50,000 events/s"):
+        assert phrase in text
+
+
+def test_memory_smoke(tmp_path):
+    """bench.memory --smoke: RSS and tracemalloc bytes per statistic, by type and by site."""
+    out = io.StringIO()
+    assert memory.main(["--smoke", "--cache-dir", str(tmp_path)], out) == 0
+    text = out.getvalue()
+    for phrase in ("RSS per open statistic", "by object type", "top allocation sites", "by kind"):
+        assert phrase in text
+    assert "Statistic " in text  # the Statistic objects appear in the type table
+
+
+def test_restore_smoke_is_exact(tmp_path):
+    """bench.restore --smoke: snapshot + journal, restore, every value equal."""
+    out = io.StringIO()
+    js = tmp_path / "restore.json"
+    argv = ["--smoke", "--cache-dir", str(tmp_path), "--dir", str(tmp_path / "b")]
+    assert restore.main([*argv, "--json", str(js)], out) == 0
+    text = out.getvalue()
+    assert "exact: yes" in text
+    import json
+
+    result = json.loads(js.read_text())
+    assert result["exact"] is True
+    assert result["statistics"] == SMOKE.statistics
+    assert result["replayed"] == 200  # the journaled events after the snapshot
+
+
+def test_push_smoke_both_framings(tmp_path):
+    """bench.push --smoke: the real server, a load process with a fake T-Server and 5
+    WebSocket clients; both framings deliver values and probe latencies."""
+    out = io.StringIO()
+    argv = ["--smoke", "--seconds", "0.5", "--cache-dir", str(tmp_path)]
+    assert push.main(argv, out) == 0
+    text = out.getvalue()
+    assert "latency p50" in text
+    assert "target pushes: 100,000/s" in text
+    assert "rejected 0" in text
+
+
+def test_summary_rows_name_every_target():
+    """bench.all's summary has a row per target with a verdict."""
+    results = {
+        "engine_ingest": {
+            "engine_S": {"events_per_second_best": 60_000},
+            "decode": {"events_per_second_best": 800_000},
+            "engine_no_stats": {"events_per_second_best": 90_000},
+            "statistics": {"S": 1_000_000},
+            "ratio_engine_decode": 0.075,
+            "us_per_touch": 0.5,
+            "touched_per_event": 20,
+        },
+        "memory": {
+            "statistics": 1_000_000,
+            "rss_bytes_per_stat_traffic": 400.0,
+            "rss_bytes_per_stat_open": 350.0,
+            "tracemalloc_bytes_per_stat_open": 300.0,
+            "tracemalloc_bytes_per_stat_traffic": 50.0,
+        },
+    }
+    rows = bench_all.summary(results)
+
+    def verdict(prefix: str) -> str:
+        return next(r[3] for r in rows if r[0].startswith(prefix))
+
+    assert verdict("engine ingest, 1,000,000") == "met"  # 60,000 >= 50,000 events/s
+    assert verdict("memory per open statistic") == "NOT met"  # 400 > 300 bytes
