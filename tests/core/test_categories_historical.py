@@ -691,6 +691,34 @@ def test_sliding_window_status_time_leaves_step_by_step() -> None:
     assert sc.value(time, 1500) == 1500 - 900
 
 
+def test_sliding_window_across_idle_steps() -> None:
+    """Last10Min (600:60) with long idle gaps between calls: the steps in which nothing was
+    open are empty steps, not missing ones.  Waits 100-130 and 400-460; nothing waits in
+    130-400 nor after 460.
+
+    * at 500 (window [480 - 600, 500] = [0, 500], clipped to the opening at 0): 2 entered,
+      MaxNumber 1, MinNumber 0 (nothing waited at 0-100), wait time 30 + 60 = 90;
+    * at 1000 (window [360, 1000]): the wait of 100 left, 400-460 stays: 1 entered, wait
+      time 60, MaxNumber 1, MinNumber 0;
+    * at 1500 (window [900, 1500]): nothing in it: 0 entered, MaxNumber 0, MinNumber 0;
+    * a wait 1600-1610 after 1,100 idle seconds: at 1620, 1 entered, 10 s, MaxNumber 1."""
+    sc = Scenario(STATS)
+    entered = sc.open("Queue", "8000@SW1", "Entered", at=0, time_profile="Last10Min")
+    most = sc.open("Queue", "8000@SW1", "MaxWaiting", at=0, time_profile="Last10Min")
+    least = sc.open("Queue", "8000@SW1", "MinWaiting", at=0, time_profile="Last10Min")
+    waited = sc.open("Queue", "8000@SW1", "WaitTime", at=0, time_profile="Last10Min")
+    for start, end, conn in ((100, 130, "w1"), (400, 460, "w2")):
+        sc.ev(start, "EventQueued", thisDN="8000", connID=conn, callType="Inbound")
+        sc.ev(end, "EventAbandoned", thisDN="8000", connID=conn, callType="Inbound")
+    read = lambda t: tuple(sc.value(s, t) for s in (entered, most, least, waited))  # noqa: E731
+    assert read(500) == (2, 1, 0, 30 + 60)
+    assert read(1000) == (1, 1, 0, 60)
+    assert read(1500) == (0, 0, 0, 0)
+    sc.ev(1600, "EventQueued", thisDN="8000", connID="w3", callType="Inbound")
+    sc.ev(1610, "EventAbandoned", thisDN="8000", connID="w3", callType="Inbound")
+    assert read(1620) == (1, 1, 0, 10)
+
+
 def test_group_totals_add_up_the_members() -> None:
     """Team ready time and ready episodes: a1 ready 10-100 (90 s), a2 ready 30-100 (70 s)."""
     extra = (

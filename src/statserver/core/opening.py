@@ -238,7 +238,7 @@ def open_statistic(
         key,
         d,
         profile,
-        list(req.ranges),
+        req.ranges,
         main,
         object_type=otype.value,
         object_id=oid,
@@ -311,6 +311,8 @@ def _open_formula(
     d = req.definition
     formula = compile_formula(d.expression or "")
     stat.formula = formula
+    parts: list[FormulaPart] = []
+    stat.formula_parts = parts
     for agg in formula.aggregates:
         try:
             mask = expand_mask(",".join(agg.actions), d.subject, d.media)
@@ -328,7 +330,7 @@ def _open_formula(
                 WindowSpec(extractors=(extractor,)),
             )
             track.windows.append(part.window)
-        stat.formula_parts.append(part)
+        parts.append(part)
 
 
 def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType, oid: str) -> None:

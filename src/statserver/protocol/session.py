@@ -62,18 +62,23 @@ class ClientSession:
         self.outbox.clear()
         return out
 
-    def send_info(self, sub: Subscription, value: Any, now: float) -> None:
+    def send_info(self, sub: Subscription, value: Any, now: float, start: int | None) -> None:
+        """An ``Info`` event; ``start`` is the start of the statistic's current interval
+        (the pool reads it once for every subscriber of a statistic)."""
         event: dict[str, Any] = {
             "event": "Info",
             "referenceId": sub.ref,
             "value": value,
             "time": int(now),
         }
-        start = sub.stat.interval_start(self.pool.engine.now_for(sub.stat))
         if start is not None:
             event["intervalStart"] = start
         self._put(event)
         sub.record(value, now)
+
+    def _send_current(self, sub: Subscription, now: float) -> None:
+        stat = sub.stat
+        self.send_info(sub, self.pool.value(stat, now), now, self.pool.interval_start(stat))
 
     def send_reset(self, sub: Subscription, ended: IntervalEnded) -> None:
         self._put(
@@ -178,7 +183,7 @@ class ClientSession:
                         ErrorCode.NOT_SUPPORTED,
                         "PeekStatistic is not supported for CurrentTargetState (as in Genesys)",
                     )
-                self.send_info(sub, self.pool.value(sub.stat, now), now)
+                self._send_current(sub, now)
             elif name == "SuspendNotification":
                 sub.suspended = True
             elif name == "ResumeNotification":
@@ -187,7 +192,7 @@ class ClientSession:
                     if sub.target_state:
                         self.target_update(sub, now)
                     else:
-                        self.send_info(sub, self.pool.value(sub.stat, now), now)
+                        self._send_current(sub, now)
 
     def _sub(self, req: Request) -> Subscription:
         if req.reference_id is None:
@@ -245,7 +250,7 @@ class ClientSession:
             if sub.target_state:
                 self.target_update(sub, now)
             else:
-                self.send_info(sub, self.pool.value(stat, now), now)
+                self._send_current(sub, now)
 
     def _get(self, req: Request, now: float, *, inline: bool) -> None:
         stat = self.pool.open(self._request(req, inline), now)

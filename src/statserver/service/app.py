@@ -277,20 +277,29 @@ class StatServer:
         engine = self.engine
         metrics = self.metrics
         before = dict(engine.counters.rejected)
+        journal = self.journal
+        # per source: events in this batch, and the last one (its lag is the link lag)
+        counts: dict[str, int] = {}
+        last: dict[str, SourceEvent] = {}
         for ev in batch:
             raw = ev.raw or encode_event(ev.record)
-            self.journal.event(ev.source, raw, ev.received_at, ev.position)
+            journal.event(ev.source, raw, ev.received_at, ev.position)
             engine.feed(ev.record, received_at=ev.received_at)
+            source = ev.source
             if ev.position is not None:
-                self.positions[ev.source] = ev.position
-            metrics.events.labels(ev.source).inc()
+                self.positions[source] = ev.position
+            counts[source] = counts.get(source, 0) + 1
+            last[source] = ev
             name = ev.record.event
             if name in ("EventLinkConnected", "EventLinkDisconnected", "EventRegistered"):
                 links_changed = True
                 if name != "EventRegistered":
-                    metrics.link_up.labels(ev.source).set(1 if name == "EventLinkConnected" else 0)
+                    metrics.link_up.labels(source).set(1 if name == "EventLinkConnected" else 0)
+        for source, count in counts.items():
+            metrics.events.labels(source).inc(count)
+            ev = last[source]
             with contextlib.suppress(ValueError):
-                metrics.link_lag.labels(ev.source).set(ev.received_at - parse_time(ev.record.time))
+                metrics.link_lag.labels(source).set(ev.received_at - parse_time(ev.record.time))
         for reason, count in engine.counters.rejected.items():
             delta = count - before.get(reason, 0)
             if delta:

@@ -49,6 +49,7 @@ class Subscription:
         "session",
         "stat",
         "suspended",
+        "target_state",
         "targets",
         "valid",
     )
@@ -77,10 +78,8 @@ class Subscription:
         #: CurrentTargetState: the targets last sent, by agent id
         self.targets: dict[str, Any] | None = None
         self.valid = True
-
-    @property
-    def target_state(self) -> bool:
-        return self.stat.definition.category.name == "CurrentTargetState"
+        #: CurrentTargetState subscriptions get target updates instead of values
+        self.target_state = stat.definition.category.name == "CurrentTargetState"
 
     def significant(self, value: Any) -> bool:
         """Whether ``value`` differs enough from the last value sent."""
@@ -174,13 +173,20 @@ class StatPool:
     def value(self, stat: Statistic, now: float) -> Any:
         return self.engine.value(stat, self.engine.read_time(stat, now))
 
+    def interval_start(self, stat: Statistic) -> int | None:
+        """Start of the statistic's current interval (None for current categories)."""
+        return stat.interval_start(self.engine.now_for(stat))
+
     def changed(self, stats: Iterable[Statistic], now: float) -> None:
-        """Offer new values of ``stats`` to their Changes-mode subscriptions."""
+        """Offer new values of ``stats`` to their Changes-mode subscriptions.  The value
+        and the interval start are read once per statistic, whoever subscribed to it."""
+        subs_of = self.subs
         for stat in stats:
-            subs = self.subs.get(stat.id)
+            subs = subs_of.get(stat.id)
             if not subs:
                 continue
             value: Any = _UNSET
+            start: Any = _UNSET
             for sub in subs:
                 if sub.suspended or sub.mode != "Changes":
                     continue
@@ -190,7 +196,9 @@ class StatPool:
                 if value is _UNSET:
                     value = self.value(stat, now)
                 if sub.significant(value):
-                    sub.session.send_info(sub, value, now)
+                    if start is _UNSET:
+                        start = self.interval_start(stat)
+                    sub.session.send_info(sub, value, now, start)
                     self.pushes += 1
 
     def tick(self, now: float) -> None:
@@ -199,6 +207,7 @@ class StatPool:
         for stat_id, subs in list(self.subs.items()):
             stat = subs[0].stat
             value: Any = _UNSET
+            start: Any = _UNSET
             moving = stat.time_dependent
             for sub in subs:
                 if sub.suspended:
@@ -213,13 +222,17 @@ class StatPool:
                     if sub.target_state:
                         sub.session.target_update(sub, now)
                     elif sub.insensitivity <= 0 or sub.significant(value):
-                        sub.session.send_info(sub, value, now)
+                        if start is _UNSET:
+                            start = self.interval_start(stat)
+                        sub.session.send_info(sub, value, now, start)
                         self.pushes += 1
                 elif sub.mode == "Changes" and moving and not sub.target_state:
                     if value is _UNSET:
                         value = self.value(stat, now)
                     if sub.significant(value):
-                        sub.session.send_info(sub, value, now)
+                        if start is _UNSET:
+                            start = self.interval_start(stat)
+                        sub.session.send_info(sub, value, now, start)
                         self.pushes += 1
             del stat_id
 

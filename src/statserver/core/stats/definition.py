@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any, Final
 
 from statserver.core.model import ObjectType
@@ -147,9 +148,10 @@ class StatDef:
     description: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def definition_key(self) -> tuple[Any, ...]:
-        """Everything that makes two definitions compute the same values."""
+        """Everything that makes two definitions compute the same values (one tuple per
+        definition, shared by the keys of all its statistics)."""
         return (
             self.category.name,
             self.subject,

@@ -8,7 +8,7 @@ re-evaluate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,7 +151,7 @@ class Statistic:
         key: StatisticKey,
         definition: StatDef,
         profile: TimeProfile,
-        ranges: list[tuple[int, int]],
+        ranges: tuple[tuple[int, int], ...],
         main: Track,
         *,
         object_type: str,
@@ -178,7 +178,8 @@ class Statistic:
         self.local_time = local_time
         self.custom: Any = None
         self.formula: Any = None
-        self.formula_parts: list[FormulaPart] = []
+        #: Formula category only (a shared empty tuple otherwise: it costs no memory)
+        self.formula_parts: Sequence[FormulaPart] = ()
         self.structure_fn: Callable[[int], Value] | None = None
         self.refs = 0
         self.last_used = opened_at

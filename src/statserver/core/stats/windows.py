@@ -120,6 +120,10 @@ class Acc:
         return other
 
 
+#: a step during which nothing was open and nothing happened (never modified)
+_EMPTY_ACC: Final = Acc(0, 0, 0)
+
+
 class Totals:
     """Aggregates of a window at one instant (open segments projected to that instant)."""
 
@@ -543,6 +547,15 @@ class SlidingWindow(Window):
                 self.ring[j] = None
             self.ring[self.k % size] = self._new_acc()
         while self.k < kk:
+            if self.n == 0:
+                # nothing open: the skipped steps stay empty (``None`` reads as an empty
+                # step, see ``totals``), so an idle window costs one accumulator per touch
+                for j in range(self.k + 1, kk):
+                    self.ring[j % size] = None
+                self.k = kk
+                self.s1 = 0
+                self.ring[kk % size] = self._new_acc()
+                return
             cur = self._cur()
             boundary = (self.k + 1) * step
             cur.ptime += self.n * boundary - self.s1
@@ -617,7 +630,8 @@ class SlidingWindow(Window):
         for k in range(first_k, w.k + 1):
             acc = w.ring[k % size]
             if acc is None:
-                continue
+                # a step skipped while nothing was open (``advance``)
+                acc = _EMPTY_ACC
             if first:
                 tot.carry = acc.carry
             _merge_totals(tot, acc, first)
