@@ -831,3 +831,27 @@ def test_a_killed_snapshot_child_keeps_the_journal(tmp_path: Path) -> None:
     again = _server(str(path))
     assert _ready_time(again, T0 + 70) == 70
     again.storage.close()
+
+
+# ============================================================================ garbage collector
+def test_frozen_objects_are_out_of_the_collectors_reach_and_values_unchanged() -> None:
+    """``gc-freeze-interval``: after ``freeze_objects`` the engine's objects are in the
+    permanent generation (``gc.get_freeze_count`` counts them) and values go on as before:
+    a1 ready since T0 reads 30 s at T0 + 30."""
+    import gc
+
+    server = _busy_server(":memory:")
+    assert server.options.gc_freeze_interval == 60.0
+    before = gc.get_freeze_count()
+    try:
+        server.freeze_objects()
+        assert gc.get_freeze_count() > before
+        assert _ready_time(server, T0 + 30) == 30
+    finally:
+        gc.unfreeze()
+    text = service_config(
+        [{"name": "TS1", "kind": "tserver", "tenants": ["Resources"]}],
+        {"gc-freeze-interval": 0},
+    )
+    off = StatServer(load_config_text(text, source="<snap>"), storage=":memory:")
+    assert off.options.gc_freeze_interval == 0.0
