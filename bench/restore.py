@@ -188,23 +188,29 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     try:
         gc.collect()
         rss_before = rss_mb()
-        if args.gc_off:
-            gc.disable()
         t = time.perf_counter()
-        restored = persistence.restore(storage, new_engine, lambda e, text: None)
+        restored = persistence.restore(
+            storage, new_engine, lambda e, text: None, freeze=args.freeze
+        )
         restore_seconds = time.perf_counter() - t
     finally:
         persistence.decode_snapshot = timed_decode.fn
-        gc.enable()
+        if args.freeze:
+            gc.unfreeze()
     replay_seconds = restore_seconds - timed_read.seconds - timed_decode.seconds
     storage.close()
+    after = (
+        "the state frozen out of its reach (gc-freeze-interval > 0, the server default)"
+        if args.freeze
+        else "on (gc-freeze-interval: 0)"
+    )
     say(
         f"RESTORE: {restore_seconds:.2f} s for {n_stats:,} statistics (target {TARGET:.0f} s: "
         f"{'met' if restore_seconds <= TARGET else 'NOT met'}) -- reading the snapshot "
         f"{timed_read.seconds:.2f} s, checking and decoding it {timed_decode.seconds:.2f} s, "
         f"replaying {restored.replayed:,} journal entries {replay_seconds:.2f} s; "
-        f"RSS +{rss_mb() - rss_before:,.0f} MB; garbage collector "
-        f"{'off' if args.gc_off else 'on (as the server runs)'}"
+        f"RSS +{rss_mb() - rss_before:,.0f} MB; the collector paused while unpickling, then "
+        f"{after}"
     )
     if restored.problems:
         msg = f"restore problems: {restored.problems}"
@@ -246,7 +252,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "replay_seconds": round(replay_seconds, 3),
         "replayed": restored.replayed,
         "exact": exact,
-        "gc_off": args.gc_off,
+        "freeze": args.freeze,
     }
 
 
@@ -258,9 +264,10 @@ def parser() -> argparse.ArgumentParser:
         "--journal-events", type=int, default=None, help="journaled events after it (5,000)"
     )
     p.add_argument(
-        "--gc-off",
-        action="store_true",
-        help="disable the garbage collector during the restore (what it costs the unpickling)",
+        "--no-freeze",
+        dest="freeze",
+        action="store_false",
+        help="restore as a server with gc-freeze-interval: 0 (the loaded state not frozen)",
     )
     p.add_argument("--dir", help="where the backup file goes (default: a temporary directory)")
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE))

@@ -479,12 +479,17 @@ async def kill_and_compare(
 
     for i, (source, lines) in enumerate(remaining):
         if i == kill_at:
-            # B has just written a snapshot (auto-backup-interval 1 s): the next one is a
-            # second away, so what B journals from now on is after the snapshot it restores
+            # B has just written a snapshot (auto-backup-interval 1 s) that covers all it
+            # journaled: the next one is a second away, so what B journals from now on is
+            # after the snapshot it restores.  (An idle B writes no snapshot with a higher
+            # seq: one with nothing journaled after it will do.)
             seq0 = backup_state(b_backup)[0]
-            await wait_until(
-                lambda s0=seq0: backup_state(b_backup)[0] > s0, 10, "a new snapshot of B"
-            )
+
+            def snapshot_covers_all(s0: int = seq0) -> bool:
+                seq, after = backup_state(b_backup)
+                return seq > s0 or (seq > 0 and after == 0)
+
+            await wait_until(snapshot_covers_all, 10, "a snapshot of B covering its journal")
             before = feed.written
             half = len(lines) // 2
             feed.append(source, lines[:half])

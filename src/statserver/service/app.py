@@ -117,7 +117,12 @@ class StatServer:
         if storage is None:
             storage = self.options.backup_file_name
         self.storage = open_storage(storage) if isinstance(storage, str) else storage
-        restored = restore(self.storage, self._new_engine, self._reconfigure_text)
+        restored = restore(
+            self.storage,
+            self._new_engine,
+            self._reconfigure_text,
+            freeze=self.options.gc_freeze_interval > 0,
+        )
         for problem in restored.problems:
             log.error("restore: %s", problem)
         self.restored = restored

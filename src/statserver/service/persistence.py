@@ -90,14 +90,17 @@ def restore(
     storage: Storage,
     new_engine: Callable[[], Engine],
     reconfigure: Callable[[Engine, str], None],
+    *,
+    freeze: bool = False,
 ) -> Restored:
-    """Load the last snapshot and replay the journal after it."""
+    """Load the last snapshot and replay the journal after it.  With ``freeze`` the loaded
+    state is moved out of the garbage collector's reach (``gc-freeze-interval``)."""
     problems: list[str] = []
     result: Restored | None = None
     snap = storage.latest_snapshot()
     if snap is not None:
         try:
-            header, state = decode_snapshot(snap[1])
+            header, state = decode_snapshot(snap[1], freeze=freeze)
             result = Restored(
                 engine=state["engine"],
                 seq=header.seq,
@@ -172,6 +175,9 @@ def snapshot_in_child(state: dict[str, Any], storage: Storage, seq: int) -> int 
             own.write_snapshot(seq, blob)
             own.close()
             code = 0
+        except BaseException:
+            # the parent only sees the exit code: say here what went wrong
+            log.exception("backup: the snapshot process failed")
         finally:
             os._exit(code)
     return pid

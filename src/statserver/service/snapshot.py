@@ -73,15 +73,21 @@ def encode_snapshot(state: Any, seq: int) -> tuple[SnapshotHeader, bytes]:
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, freeze: bool = False) -> Iterator[None]:
     """The cyclic garbage collector off for a while.  Unpickling a million statistics
     creates tens of millions of objects, none of them garbage: with the collector on, every
-    few hundred allocations start a collection that walks the objects made so far."""
+    few hundred allocations start a collection that walks the objects made so far.
+
+    With ``freeze`` the objects alive at the end are moved out of the collector's reach
+    (``gc.freeze``, see the ``gc-freeze-interval`` option); otherwise the first collections
+    after the pause walk them all once."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if enabled:
             gc.enable()
 
@@ -90,7 +96,8 @@ def _compatible(written: str, running: str) -> bool:
     return written.split(".")[:2] == running.split(".")[:2]
 
 
-def decode_snapshot(blob: bytes) -> tuple[SnapshotHeader, Any]:
+def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeader, Any]:
+    """Check a snapshot and load its state; ``freeze``: see :func:`collector_paused`."""
     if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 4:
         raise BackupError("not a Stat Server backup (bad magic number)")
     (hlen,) = struct.unpack(">I", blob[len(MAGIC) : len(MAGIC) + 4])
@@ -112,7 +119,7 @@ def decode_snapshot(blob: bytes) -> tuple[SnapshotHeader, Any]:
     if len(payload) != header.size or hashlib.sha256(payload).hexdigest() != header.sha256:
         raise BackupError("backup checksum mismatch: the file is truncated or damaged")
     try:
-        with collector_paused():
+        with collector_paused(freeze=freeze):
             state = pickle.loads(zlib.decompress(payload))
     except Exception as exc:
         raise BackupError(f"backup cannot be loaded: {type(exc).__name__}: {exc}") from None
