@@ -872,9 +872,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--gc",
         choices=("on", "off", "freeze"),
-        default="on",
-        help="garbage collector during ingest: on (default, as a server runs), off, or "
-        "freeze (gc.freeze() after opening the statistics)",
+        default="freeze",
+        help="garbage collector during ingest: freeze (default, as a server runs: "
+        "gc.freeze() after opening the statistics, see gc-freeze-interval), on, or off",
     )
     p.add_argument(
         "--batch",
