@@ -465,7 +465,7 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                 )
                 if edge == "start":
                     marks[name] = now
-                    if args.profile and phase == "throughput":
+                    if args.profile and phase == args.profile_phase:
                         profiler = cProfile.Profile()
                         profiler.enable()
                 else:
@@ -587,6 +587,12 @@ def parser() -> argparse.ArgumentParser:
         "--framing", choices=("single", "batch", "both"), default="both", help="WebSocket framing"
     )
     p.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile the server")
+    p.add_argument(
+        "--profile-phase",
+        choices=("latency", "throughput"),
+        default="throughput",
+        help="the phase profiled with --profile (throughput)",
+    )
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE))
     p.add_argument("--json", help="write the results to this JSON file")
     p.add_argument("--role", choices=("server", "load"), default="server", help=argparse.SUPPRESS)

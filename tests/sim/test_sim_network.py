@@ -26,7 +26,7 @@ from statserver.service.app import StatServer
 from statserver.service.runner import running
 from statserver.sim.center import Center
 from statserver.sim.core import Simulation
-from statserver.sim.options import SimOptions
+from statserver.sim.options import FLAT_PROFILE, SimOptions
 from statserver.sim.service import SimService
 
 
@@ -79,6 +79,9 @@ async def served(
 ) -> AsyncIterator[tuple[SimService, Any]]:
     """The sample center simulated from ``start - warmup``, its links on free ports, and the
     sample configuration pointing at them."""
+    # the flat profile: with the day profile the traffic would depend on the hour the tests
+    # run at (at 23:00 UTC it is quiet, and the checks that the traffic did something fail)
+    options.setdefault("profile", FLAT_PROFILE)
     doc = sample_doc()
     config = config_from(doc)
     sim = Simulation(

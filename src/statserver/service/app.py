@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from statserver.config.load import LoadedConfig, load_config, load_config_text
 from statserver.core.engine import Engine
@@ -75,6 +75,8 @@ class ServerOptions:
     reload_poll_interval: float = 2.0
     #: seconds between two moves of the live objects out of the collector's reach (0: never)
     gc_freeze_interval: float = 60.0
+    #: WebSocket permessage-deflate (smaller frames for remote clients, more CPU per push)
+    websocket_compression: bool = False
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> ServerOptions:
@@ -96,10 +98,16 @@ class ServerOptions:
                 options, "config-reload-poll-interval", base.reload_poll_interval
             ),
             gc_freeze_interval=_float(options, "gc-freeze-interval", base.gc_freeze_interval),
+            websocket_compression=_bool(
+                options, "websocket-compression", base.websocket_compression
+            ),
         )
 
 
 class StatServer:
+    #: statistics ticked between two chances for the engine to run (see ``_ticker``)
+    TICK_SLICE: ClassVar[int] = 500
+
     def __init__(
         self,
         config: LoadedConfig,
@@ -351,14 +359,17 @@ class StatServer:
         times = [t.ts + max(0.0, wall - t.tl) for t in self.engine.tenants.values() if t.started]
         return (min(times) if times else wall) - 1.0
 
-    def freeze_objects(self) -> float:
+    def freeze_objects(self, *, full: bool = True) -> float:
         """Collect the garbage, then move every object alive out of the cyclic collector's
         reach (``gc.freeze``): the statistics, the object state and the pool live for hours,
         and a full collection that walks tens of millions of them stalls the event loop for
-        seconds.  Later collections walk only what was created since.  Returns the seconds
-        it took."""
+        seconds.  Later collections walk only what was created since.
+
+        ``full=False`` (the periodic freeze) collects the young generations only, a pause of
+        milliseconds: the old unfrozen objects were walked by the collector's own full
+        collections, which are cheap once the bulk is frozen.  Returns the seconds it took."""
         t = time.perf_counter()
-        gc.collect()
+        gc.collect(2 if full else 1)
         gc.freeze()
         return time.perf_counter() - t
 
@@ -370,7 +381,14 @@ class StatServer:
             now = self.clock()
             pushes = self.pool.pushes
             self.pool.resets(self.engine.advance(self.engine_now(now)))
-            self.pool.tick(now)
+            # the pool in slices, yielding to the engine in between: a tick of tens of
+            # thousands of subscriptions would otherwise hold every event back for as long
+            for i, part in enumerate(self.pool.tick_slices(self.TICK_SLICE)):
+                if i:
+                    self.wake_clients()
+                    await asyncio.sleep(0)
+                    now = self.clock()
+                self.pool.tick(now, part)
             if now - last_sweep >= 60:
                 last_sweep = now
                 removed = self.pool.sweep(now)
@@ -380,7 +398,7 @@ class StatServer:
             freeze = self.options.gc_freeze_interval
             if freeze > 0 and now - last_freeze >= freeze:
                 last_freeze = now
-                took = self.freeze_objects()
+                took = self.freeze_objects(full=False)
                 log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
             self.metrics.pushes.inc(self.pool.pushes - pushes)
             self.metrics.statistics.set(len(self.engine.statistics()))

@@ -201,10 +201,13 @@ class StatPool:
                     sub.session.send_info(sub, value, now, start)
                     self.pushes += 1
 
-    def tick(self, now: float) -> None:
+    def tick(self, now: float, part: Iterable[list[Subscription]] | None = None) -> None:
         """Once a second: Periodical subscriptions that are due, and Changes subscriptions
-        whose value moves with time alone."""
-        for stat_id, subs in list(self.subs.items()):
+        whose value moves with time alone.  ``part``: only these statistics' subscription
+        lists (the server walks the pool in slices, see :meth:`tick_slices`)."""
+        for subs in list(self.subs.values()) if part is None else part:
+            if not subs:
+                continue
             stat = subs[0].stat
             value: Any = _UNSET
             start: Any = _UNSET
@@ -234,7 +237,12 @@ class StatPool:
                             start = self.interval_start(stat)
                         sub.session.send_info(sub, value, now, start)
                         self.pushes += 1
-            del stat_id
+
+    def tick_slices(self, size: int) -> list[list[list[Subscription]]]:
+        """The subscription lists of the pool in slices of ``size`` statistics, so that a
+        server can tick a large pool between two batches of events instead of in one go."""
+        lists = list(self.subs.values())
+        return [lists[i : i + size] for i in range(0, len(lists), size)]
 
     def resets(self, ended: Iterable[IntervalEnded]) -> None:
         for item in ended:

@@ -31,14 +31,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _uvicorn(app: Any, log_level: str) -> uvicorn.Server:
+def _uvicorn(server: StatServer, log_level: str) -> uvicorn.Server:
     config = uvicorn.Config(
-        app,
+        create_app(server),
         lifespan="on",
         log_level=log_level,
         ws="websockets-sansio",
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # permessage-deflate costs CPU on every frame: off unless the option asks for it
+        ws_per_message_deflate=server.options.websocket_compression,
         timeout_graceful_shutdown=5,
     )
     return uvicorn.Server(config)
@@ -57,7 +59,7 @@ async def serve(
     config = load_config(config_path)
     server = StatServer(config, config_path=config_path, storage=storage)
     sock = bind(host, port)
-    uv = _uvicorn(create_app(server), log_level)
+    uv = _uvicorn(server, log_level)
     if announce is not None:
         asyncio.get_running_loop().call_soon(announce, server, sock.getsockname()[1])
     await uv.serve(sockets=[sock])
@@ -76,7 +78,7 @@ async def running(
     """Run a server inside the current event loop: yields it and its base URL."""
     server = StatServer(config, config_path=config_path, storage=storage)
     sock = bind(host, port)
-    uv = _uvicorn(create_app(server), log_level)
+    uv = _uvicorn(server, log_level)
     uv.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
     task = asyncio.create_task(uv.serve(sockets=[sock]))
     while not uv.started:
