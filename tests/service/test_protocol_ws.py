@@ -754,3 +754,22 @@ async def test_batched_frames_carry_every_event_ready_at_once(serve, feed):
         assert events[0] == {"event": "StatisticOpened", "referenceId": 7}
         assert events[1]["event"] == "Info"
         assert events[1]["value"] == 1  # c1 waiting
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("option", [None, "no", "yes"])
+async def test_websocket_compression_is_negotiated_only_when_enabled(
+    make_config, option: str | None
+) -> None:
+    """A client offering permessage-deflate (the ``websockets`` library does by default) gets
+    it only with ``websocket-compression: yes``; the default spares the server's CPU."""
+    options: dict[str, Any] = {"auto-backup-interval": 0}
+    if option is not None:
+        options["websocket-compression"] = option
+    async with (
+        running(make_config(options=options)) as (_server, url),
+        websockets.connect(url.replace("http://", "ws://") + "/ws") as ws,
+    ):
+        extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+        assert ("permessage-deflate" in extensions) is (option == "yes"), extensions
+        assert json.loads(await ws.recv())["event"] == "ServerMode"  # and it works
