@@ -717,6 +717,15 @@ def test_sliding_window_across_idle_steps() -> None:
     sc.ev(1600, "EventQueued", thisDN="8000", connID="w3", callType="Inbound")
     sc.ev(1610, "EventAbandoned", thisDN="8000", connID="w3", callType="Inbound")
     assert read(1620) == (1, 1, 0, 10)
+    # a wait 2000-2400 stays open across six whole steps: at 2400 (window [1800, 2400]) 1
+    # entered, MaxNumber 1, MinNumber 0 (1800-2000), 400 s waited; at 2700 (window
+    # [2100, 2700]) the entry at 2000 has left, the wait still counts in MaxNumber (it was
+    # open in 2100-2400) and MinNumber is 0 (nothing after 2400)
+    sc.ev(2000, "EventQueued", thisDN="8000", connID="w4", callType="Inbound")
+    assert read(2300)[:3] == (1, 1, 0)
+    sc.ev(2400, "EventAbandoned", thisDN="8000", connID="w4", callType="Inbound")
+    assert read(2400) == (1, 1, 0, 400)
+    assert read(2700)[:3] == (0, 1, 0)
 
 
 def test_group_totals_add_up_the_members() -> None:

@@ -123,6 +123,22 @@ class Acc:
 #: a step during which nothing was open and nothing happened (never modified)
 _EMPTY_ACC: Final = Acc(0, 0, 0)
 
+#: whole steps of Sliding windows during which ``n`` segments stayed open and nothing else
+#: happened, by (n, projected time, ranges, extractors); shared and never modified (only the
+#: accumulator of the current step ever changes)
+_FILLERS: dict[tuple[int, int, int, int], Acc] = {}
+
+
+def _filler(n: int, ptime: int, n_ranges: int, n_custom: int) -> Acc:
+    key = (n, ptime, n_ranges, n_custom)
+    acc = _FILLERS.get(key)
+    if acc is None:
+        acc = Acc(n, n_ranges, n_custom)
+        acc.ptime = ptime
+        if len(_FILLERS) < 4096:
+            _FILLERS[key] = acc
+    return acc
+
 
 class Totals:
     """Aggregates of a window at one instant (open segments projected to that instant)."""
@@ -563,6 +579,14 @@ class SlidingWindow(Window):
                 self._cint_roll(cur, boundary)
             self.s1 = self.n * boundary
             self.k += 1
+            if self.k < kk and not self.cint_on:
+                # whole steps with the same segments open and nothing else happening: one
+                # shared accumulator, never modified, stands for all of them
+                whole = _filler(self.n, self.n * step, len(self.range_bounds), len(self.extractors))
+                for j in range(self.k, kk):
+                    self.ring[j % size] = whole
+                self.k = kk
+                self.s1 = self.n * kk * step
             self.ring[self.k % size] = self._new_acc()
 
     def _window_start(self, t: int) -> int:
