@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import machine, machine_line, printer
+from bench.common import machine, machine_line, printer, write_json
 
 __all__ = ["BENCHMARKS", "main", "summary"]
 
@@ -169,7 +169,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     say(" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
     for r in rows:
         say(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
-    (outdir / "summary.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_json(outdir / "summary.json", results)
     if failed:
         say(f"FAILED: {', '.join(failed)}")
         return 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -33,6 +34,7 @@ __all__ = [
     "parse_with_size",
     "rss_mb",
     "size_from_args",
+    "write_json",
 ]
 
 DEFAULT_CACHE = Path("/tmp/statserver-bench")
@@ -176,6 +178,12 @@ def machine_line(m: dict[str, Any]) -> str:
         f"{m['python']}, {m['platform']}; code {m['revision']}; load average "
         f"{m['load_average']}"
     )
+
+
+def write_json(path: str | Path | None, data: Any) -> None:
+    """Write a benchmark's results (``--json FILE``); nothing when no file is given."""
+    if path:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def printer(out: Any = None) -> Any:

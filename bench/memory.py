@@ -48,6 +48,7 @@ from bench.common import (
     parse_with_size,
     printer,
     rss_mb,
+    write_json,
 )
 from bench.generate import TENANT, generate
 from bench.mix import full_plan
@@ -273,10 +274,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     args = parse_with_size(parser(), argv)
     args.events = args.size.events
     result = run(args, out)
-    if args.json:
-        import json
-
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, result)
     return 0
 
 

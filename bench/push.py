@@ -63,6 +63,7 @@ from bench.common import (
     machine_line,
     parse_with_size,
     printer,
+    write_json,
 )
 from bench.generate import (
     SOURCE,
@@ -623,8 +624,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
         *("--framing", args.framing, "--cache-dir", args.cache_dir),
     ]
     result = run(args, out)
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, result)
     return 0
 
 

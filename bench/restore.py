@@ -48,6 +48,7 @@ from bench.common import (
     parse_with_size,
     printer,
     rss_mb,
+    write_json,
 )
 from bench.generate import SOURCE, TENANT, generate
 from bench.mix import full_plan
@@ -282,10 +283,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     if args.journal_events is None:
         args.journal_events = 200 if args.smoke else 5_000
     result = run(args, out)
-    if args.json:
-        import json
-
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    write_json(args.json, result)
     return 0
 
 
