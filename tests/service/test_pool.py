@@ -79,3 +79,39 @@ async def test_the_sweep_removes_statistics_unused_for_the_removal_interval(serv
         assert server.pool.sweep(closed_at + 10_000) == []  # CallsWaiting is still subscribed
         info = await p.request(open_req(3), "Info")
         assert info["value"] == 0  # a new statistic: c1 came before it
+
+
+async def test_a_tick_looks_only_at_what_is_due(serve, peer, feed):
+    """The once-a-second tick walks neither the pool nor every subscription: only the
+    Periodical subscriptions due by then and the Changes subscriptions whose value moves
+    with time (a total time), grouped by statistic.  A subscription due at
+    T + 5 is absent at T + 4, present at T + 5, filed again for T + 10; a closed one is
+    gone; a Changes subscription on a count is never in it."""
+    async with serve(options={"auto-backup-interval": 0}) as (server, url), peer(url) as p:
+        pool = server.pool
+        await p.request(open_req(1), "Info")  # Changes on a count: never ticked
+        ready_time = {
+            **open_req(2, {"statisticType": "ReadyTime"}),
+            "object": {"objectId": "a1", "objectType": "Agent", "tenant": "Resources"},
+        }
+        await p.request(ready_time, "Info")  # Changes on a time: every tick
+        periodical = {**open_req(3, {"statisticType": "CallsWaiting"})}
+        periodical.update(notification={"mode": "Periodical", "frequency": 5})
+        await p.request(periodical, "Info")
+        (sub3,) = [s for subs in pool.subs.values() for s in subs if s.ref == 3]
+        due = sub3.due
+
+        def refs(work: list[list[Any]]) -> list[list[Any]]:
+            return sorted(sorted(s.ref for s in group) for group in work)
+
+        assert refs(pool.tick_work(due - 1)) == [[2]]
+        assert refs(pool.tick_work(due)) == [[2], [3]]  # taken out of its bucket ...
+        assert refs(pool.tick_work(due)) == [[2]]  # ... once
+        pool._schedule(sub3)  # what tick() does with what it took
+        pool.tick(due, pool.tick_work(due))  # sent, and filed for due + 5
+        assert sub3.due == due + 5
+        assert refs(pool.tick_work(due + 4)) == [[2]]
+        await p.request({"request": "CloseStatistic", "referenceId": 3}, "StatisticClosed")
+        await p.request({"request": "CloseStatistic", "referenceId": 2}, "StatisticClosed")
+        assert pool.tick_work(due + 100) == []
+        assert pool.subscription_count == 1

@@ -504,6 +504,10 @@ class Engine:
     def statistics(self) -> list[Statistic]:
         return [s for s, _ in self._by_id.values()]
 
+    def statistic_count(self) -> int:
+        """How many statistics are open (without listing them)."""
+        return len(self._by_id)
+
     def take_changes(self) -> set[Statistic]:
         """Statistics touched by events since the last call (always collected; the argument
         ``collect_changes`` of the constructor is kept for compatibility)."""

@@ -105,8 +105,10 @@ class ServerOptions:
 
 
 class StatServer:
-    #: statistics ticked between two chances for the engine to run (see ``_ticker``)
+    #: statistics ticked, and statistics swept, between two chances for the engine to run
+    #: (see ``_ticker``)
     TICK_SLICE: ClassVar[int] = 500
+    SWEEP_SLICE: ClassVar[int] = 20_000
 
     def __init__(
         self,
@@ -373,6 +375,13 @@ class StatServer:
         gc.freeze()
         return time.perf_counter() - t
 
+    async def _yield_to_engine(self) -> float:
+        """Let the engine and the clients run between two slices of clock-driven work;
+        returns the time after."""
+        self.wake_clients()
+        await asyncio.sleep(0)
+        return self.clock()
+
     async def _ticker(self) -> None:
         last_sweep = last_freeze = self.clock()
         while True:
@@ -381,28 +390,32 @@ class StatServer:
             now = self.clock()
             pushes = self.pool.pushes
             self.pool.resets(self.engine.advance(self.engine_now(now)))
-            # the pool in slices, yielding to the engine in between: a tick of tens of
-            # thousands of subscriptions would otherwise hold every event back for as long
-            for i, part in enumerate(self.pool.tick_slices(self.TICK_SLICE)):
+            # in slices, yielding to the engine in between: a tick (or a sweep) of tens of
+            # thousands of statistics would otherwise hold every event back for as long
+            work = self.pool.tick_work(now)
+            for i in range(0, len(work), self.TICK_SLICE):
                 if i:
-                    self.wake_clients()
-                    await asyncio.sleep(0)
-                    now = self.clock()
-                self.pool.tick(now, part)
+                    now = await self._yield_to_engine()
+                self.pool.tick(now, work[i : i + self.TICK_SLICE])
             if now - last_sweep >= 60:
                 last_sweep = now
-                removed = self.pool.sweep(now)
+                stats = self.engine.statistics()
+                removed = 0
+                for i in range(0, len(stats), self.SWEEP_SLICE):
+                    if i:
+                        now = await self._yield_to_engine()
+                    removed += len(self.pool.sweep(now, stats[i : i + self.SWEEP_SLICE]))
                 if removed:
                     self.journal.flush()
-                    log.info("removed %d statistics unused for too long", len(removed))
+                    log.info("removed %d statistics unused for too long", removed)
             freeze = self.options.gc_freeze_interval
             if freeze > 0 and now - last_freeze >= freeze:
                 last_freeze = now
                 took = self.freeze_objects(full=False)
                 log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
             self.metrics.pushes.inc(self.pool.pushes - pushes)
-            self.metrics.statistics.set(len(self.engine.statistics()))
-            self.metrics.subscriptions.set(sum(len(s) for s in self.pool.subs.values()))
+            self.metrics.statistics.set(self.engine.statistic_count())
+            self.metrics.subscriptions.set(self.pool.subscription_count)
             self.metrics.clients.set(len(self.sessions))
             for name, source in self.sources.items():
                 self.metrics.link_up.labels(name).set(1 if source.status.connected else 0)

@@ -16,6 +16,8 @@ percentage points for percentages); 0 sends every change.  Structures are sent o
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,7 @@ class PoolOptions:
 
 class Subscription:
     __slots__ = (
+        "active",
         "due",
         "frequency",
         "insensitivity",
@@ -78,6 +81,8 @@ class Subscription:
         #: CurrentTargetState: the targets last sent, by agent id
         self.targets: dict[str, Any] | None = None
         self.valid = True
+        #: False once closed
+        self.active = True
         #: CurrentTargetState subscriptions get target updates instead of values
         self.target_state = stat.definition.category.name == "CurrentTargetState"
 
@@ -116,6 +121,15 @@ class StatPool:
         self.last_request: dict[int, float] = {}
         self._journal = journal
         self.pushes = 0
+        #: subscriptions in all (kept as they come and go: the metrics read it every second)
+        self.subscription_count = 0
+        #: Periodical subscriptions by the whole second at which they are next due, and a
+        #: heap of those seconds: a tick looks only at what is due
+        self._due: dict[int, list[Subscription]] = {}
+        self._due_seconds: list[int] = []
+        #: statistic id -> its Changes subscriptions whose value moves with time alone
+        #: (re-read every tick)
+        self._moving: dict[int, list[Subscription]] = {}
 
     # -- opening and closing ------------------------------------------------------------------
     def open(self, request: StatisticRequest, now: float) -> Statistic:
@@ -135,15 +149,37 @@ class StatPool:
 
     def subscribe(self, sub: Subscription) -> None:
         self.subs.setdefault(sub.stat.id, []).append(sub)
+        self.subscription_count += 1
         if sub.mode == "Reset":
             self.engine.watch_resets(sub.stat)
+        elif sub.mode == "Periodical":
+            self._schedule(sub)
+        elif sub.mode == "Changes" and sub.stat.time_dependent and not sub.target_state:
+            self._moving.setdefault(sub.stat.id, []).append(sub)
+
+    def _schedule(self, sub: Subscription) -> None:
+        """File a Periodical subscription under the whole second in which it is next due
+        (the tick of that second looks at it, and files it again if it is not due yet)."""
+        second = math.floor(sub.due + 1e-6)
+        bucket = self._due.get(second)
+        if bucket is None:
+            bucket = self._due[second] = []
+            heapq.heappush(self._due_seconds, second)
+        bucket.append(sub)
 
     def unsubscribe(self, sub: Subscription, now: float) -> None:
         subs = self.subs.get(sub.stat.id)
         if subs is not None and sub in subs:
             subs.remove(sub)
+            self.subscription_count -= 1
             if not subs:
                 del self.subs[sub.stat.id]
+        sub.active = False  # a Periodical one leaves its due bucket when that comes up
+        moving = self._moving.get(sub.stat.id)
+        if moving is not None and sub in moving:
+            moving.remove(sub)
+            if not moving:
+                del self._moving[sub.stat.id]
         self.engine.release(sub.stat)
         self.last_request[sub.stat.id] = now
         if sub.mode == "Reset" and not any(
@@ -151,11 +187,12 @@ class StatPool:
         ):
             self.engine.unwatch_resets(sub.stat)
 
-    def sweep(self, now: float) -> list[Statistic]:
-        """Remove statistics nobody requested for ``old-stats-removal-interval``."""
+    def sweep(self, now: float, stats: Iterable[Statistic] | None = None) -> list[Statistic]:
+        """Remove statistics nobody requested for ``old-stats-removal-interval`` (among
+        ``stats``, by default all of them)."""
         removed = []
         limit = now - self.options.old_stats_removal_interval
-        for stat in self.engine.statistics():
+        for stat in self.engine.statistics() if stats is None else stats:
             if stat.id in self.subs:
                 continue
             last = self.last_request.get(stat.id)
@@ -201,11 +238,27 @@ class StatPool:
                     sub.session.send_info(sub, value, now, start)
                     self.pushes += 1
 
+    def tick_work(self, now: float) -> list[list[Subscription]]:
+        """What a tick at ``now`` has to look at, grouped by statistic: the Periodical
+        subscriptions due by then (taken out of their due buckets: :meth:`tick`
+        files them again) and the Changes subscriptions whose value moves with time.
+        Neither the statistics nor the subscriptions that have nothing to do are walked."""
+        by_stat: dict[int, list[Subscription]] = {}
+        heap, due = self._due_seconds, self._due
+        while heap and heap[0] <= now + 1e-6:
+            for sub in due.pop(heapq.heappop(heap)):
+                if sub.active:
+                    by_stat.setdefault(sub.stat.id, []).append(sub)
+        for stat_id, subs in self._moving.items():
+            group = by_stat.get(stat_id)
+            by_stat[stat_id] = [*group, *subs] if group else subs
+        return list(by_stat.values())
+
     def tick(self, now: float, part: Iterable[list[Subscription]] | None = None) -> None:
         """Once a second: Periodical subscriptions that are due, and Changes subscriptions
-        whose value moves with time alone.  ``part``: only these statistics' subscription
-        lists (the server walks the pool in slices, see :meth:`tick_slices`)."""
-        for subs in list(self.subs.values()) if part is None else part:
+        whose value moves with time alone.  ``part``: groups of :meth:`tick_work` (the
+        server runs them in slices); by default all of it."""
+        for subs in self.tick_work(now) if part is None else part:
             if not subs:
                 continue
             stat = subs[0].stat
@@ -214,12 +267,18 @@ class StatPool:
             moving = stat.time_dependent
             for sub in subs:
                 if sub.suspended:
+                    if sub.mode == "Periodical":
+                        while sub.due <= now + 1e-6:
+                            sub.due += sub.frequency
+                        self._schedule(sub)
                     continue
                 if sub.mode == "Periodical":
                     if now + 1e-6 < sub.due:
+                        self._schedule(sub)
                         continue
                     while sub.due <= now + 1e-6:
                         sub.due += sub.frequency
+                    self._schedule(sub)
                     if value is _UNSET:
                         value = self.value(stat, now)
                     if sub.target_state:
@@ -237,12 +296,6 @@ class StatPool:
                             start = self.interval_start(stat)
                         sub.session.send_info(sub, value, now, start)
                         self.pushes += 1
-
-    def tick_slices(self, size: int) -> list[list[list[Subscription]]]:
-        """The subscription lists of the pool in slices of ``size`` statistics, so that a
-        server can tick a large pool between two batches of events instead of in one go."""
-        lists = list(self.subs.values())
-        return [lists[i : i + size] for i in range(0, len(lists), size)]
 
     def resets(self, ended: Iterable[IntervalEnded]) -> None:
         for item in ended:
