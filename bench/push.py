@@ -471,6 +471,7 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                 )
                 if edge == "start":
                     marks[name] = now
+                    server.loop_lag_max = 0.0
                     if args.profile and phase == args.profile_phase:
                         profiler = cProfile.Profile()
                         profiler.enable()
@@ -491,6 +492,7 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                         "events_applied_per_second": round((now[3] - a0) / span),
                         "server_cpu_share": round((now[1] - c0) / span, 3),
                         "server_us_per_push": round(1e6 * (now[1] - c0) / max(1, now[2] - p0), 2),
+                        "server_longest_stall_ms": round(1000 * server.loop_lag_max, 1),
                     }
             elif text.startswith("RESULT "):
                 result = json.loads(text[7:])
@@ -548,7 +550,8 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
                 f"{r['received_per_second']:,}/s (server pushes "
                 f"{s.get('server_pushes_per_second', 0):,}/s, "
                 f"{s.get('server_us_per_push', 0)} us CPU each); CPU: server "
-                f"{s.get('server_cpu_share', 0):.0%}, load process {r['load_cpu_share']:.0%}"
+                f"{s.get('server_cpu_share', 0):.0%}, load process {r['load_cpu_share']:.0%}; "
+                f"longest server event-loop stall {s.get('server_longest_stall_ms', 0)} ms"
             )
             if lat:
                 say(

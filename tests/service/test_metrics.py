@@ -207,9 +207,11 @@ async def test_every_documented_metric_is_exposed() -> None:
         if line and not line.startswith("#")
     }
     exposed = {n for n in exposed if not n.endswith("_created")}  # the client library's own
+    # a histogram is exposed as <name>_bucket, <name>_count and <name>_sum
+    exposed = {re.sub(r"_seconds_(bucket|count|sum)$", "_seconds", n) for n in exposed}
     section = doc.split("### `/metrics`")[1].split("### ")[0]
     documented = set(re.findall(r"^\| `(statserver_[a-z_]+)", section, re.MULTILINE))
-    assert len(documented) == 13
+    assert len(documented) == 14
     counters_not_yet_seen = {
         "statserver_events_rejected_total",
         "statserver_client_disconnects_total",
@@ -217,3 +219,18 @@ async def test_every_documented_metric_is_exposed() -> None:
     }
     assert exposed <= documented
     assert documented - exposed <= counters_not_yet_seen
+
+
+async def test_an_event_loop_stall_is_measured() -> None:
+    """A callback that holds the event loop for 0.3 s shows in the loop-lag histogram (a
+    sample of at least 0.25 s) and in ``loop_lag_max``."""
+    async with FakeTServer("TS1") as ts, running(tserver_config(ts.port)) as (server, url):
+        await asyncio.sleep(0.2)  # the watch has taken a few samples
+        asyncio.get_running_loop().call_soon(time.sleep, 0.3)
+        await asyncio.sleep(0.2)
+        assert server.loop_lag_max >= 0.25
+        text = await get_text(url, "/metrics")
+        count = metric(text, "statserver_event_loop_lag_seconds_count")
+        below = metric(text, "statserver_event_loop_lag_seconds_bucket", le="0.25")
+        assert count >= 3
+        assert 2 <= below < count  # the short lags, and not the stall

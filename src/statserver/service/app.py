@@ -74,7 +74,7 @@ class ServerOptions:
     input_queue_size: int = 10_000
     reload_poll_interval: float = 2.0
     #: seconds between two moves of the live objects out of the collector's reach (0: never)
-    gc_freeze_interval: float = 60.0
+    gc_freeze_interval: float = 10.0
     #: WebSocket permessage-deflate (smaller frames for remote clients, more CPU per push)
     websocket_compression: bool = False
 
@@ -172,6 +172,8 @@ class StatServer:
         self._source_rejected: dict[str, dict[str, int]] = {}
         self.started_at = self.clock()
         self.last_backup: float | None = None
+        #: the longest event-loop stall seen (seconds; a benchmark may reset it)
+        self.loop_lag_max = 0.0
         self.mode = "Primary"
         self._make_sources()
 
@@ -235,6 +237,7 @@ class StatServer:
         loop = asyncio.get_running_loop()
         self._tasks.append(asyncio.create_task(self._engine_loop(), name="engine"))
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
+        self._tasks.append(asyncio.create_task(self._watch_loop(), name="loop-watch"))
         if self.options.auto_backup_interval > 0:
             self._tasks.append(asyncio.create_task(self._backups(), name="backup"))
         if self.config_path is not None:
@@ -375,6 +378,17 @@ class StatServer:
         gc.freeze()
         return time.perf_counter() - t
 
+    async def _watch_loop(self, period: float = 0.05) -> None:
+        """Measure how late the event loop wakes a sleeping task: the stalls that hold
+        events and pushes back (``statserver_event_loop_lag_seconds``, ``loop_lag_max``)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(period)
+            lag = max(0.0, loop.time() - t - period)
+            self.metrics.loop_lag.observe(lag)
+            self.loop_lag_max = max(self.loop_lag_max, lag)
+
     async def _yield_to_engine(self) -> float:
         """Let the engine and the clients run between two slices of clock-driven work;
         returns the time after."""
@@ -384,6 +398,7 @@ class StatServer:
 
     async def _ticker(self) -> None:
         last_sweep = last_freeze = self.clock()
+        freezes = 0
         while True:
             now = self.clock()
             await asyncio.sleep(1.0 - (now % 1.0))
@@ -411,7 +426,10 @@ class StatServer:
             freeze = self.options.gc_freeze_interval
             if freeze > 0 and now - last_freeze >= freeze:
                 last_freeze = now
-                took = self.freeze_objects(full=False)
+                freezes += 1
+                # a full collection of what is not frozen yet every tenth time, so that
+                # cyclic garbage that reached the oldest generation is not frozen for good
+                took = self.freeze_objects(full=freezes % 10 == 0)
                 log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
             self.metrics.pushes.inc(self.pool.pushes - pushes)
             self.metrics.statistics.set(self.engine.statistic_count())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["Metrics"]
 
@@ -55,6 +55,13 @@ class Metrics:
         )
         self.backups = Counter(
             "statserver_backups_total", "Snapshots written, by outcome", ["outcome"], registry=r
+        )
+        self.loop_lag = Histogram(
+            "statserver_event_loop_lag_seconds",
+            "How late the event loop woke a task that asked to sleep (a stall holds every "
+            "event and every push back)",
+            buckets=(0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
         )
         self.journal = Counter(
             "statserver_journal_entries_total", "Inputs written to the journal", registry=r
