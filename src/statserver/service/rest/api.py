@@ -1,26 +1,9 @@
-"""The REST API under ``/api/v1`` and the wallboard's files (docs/rest-api.md).
-
-Every endpoint answers JSON.  Errors are the client protocol's errors: a body
-``{"code": ..., "message": ...}`` whose ``code`` is one of the stable
-:class:`~statserver.errors.ErrorCode` values, with an HTTP status that fits it (400 for a
-malformed request, 404 for something unknown, 500 for an internal error).
-
-Statistic requests go through the same code as the WebSocket protocol: ``POST
-/api/v1/statistics/get`` is a ``GetStatistic`` (or ``GetStatisticEx`` when the metric is an
-inline definition) on a short-lived client session, so the value, the statistic pool and the
-errors are exactly those a WebSocket client gets.  ``GET /api/v1/statistics/peek`` reads a
-statistic that is already in the pool without creating one.
-
-The OpenAPI document (``GET /api/v1/openapi.json``) is generated: request and response
-schemas come from the msgspec structs below with :func:`msgspec.json.schema_components`.
-"""
+"""The REST endpoints under ``/api/v1`` and the wallboard's files, as Starlette routes."""
 
 from __future__ import annotations
 
 import logging
-import typing
 from collections.abc import Awaitable, Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Final
 
 import msgspec
@@ -35,181 +18,32 @@ from statserver.core.stats.statistic import Statistic, StatisticKey
 from statserver.errors import ErrorCode, RequestError
 from statserver.events.record import parse_time
 from statserver.protocol.messages import Request as ProtocolRequest
-from statserver.protocol.requests import Metric, StatObject
 from statserver.service.app import StatServer
+from statserver.service.rest.bodies import (
+    ALL_METHODS,
+    HTTP_STATUS,
+    AgentOut,
+    DnOut,
+    ErrorBody,
+    FilterOut,
+    GetBody,
+    GroupOut,
+    ModeBody,
+    PeekQuery,
+    PlaceOut,
+    StatisticOut,
+    StatTypeOut,
+    TenantOut,
+    TimeProfileOut,
+    TimeRangeOut,
+    ValueOut,
+)
+from statserver.service.rest.openapi import openapi_document
 from statserver.service.wallboard import STATIC_DIR, build_plan
 
-__all__ = ["HTTP_STATUS", "openapi_document", "routes"]
+__all__ = ["RestApi", "routes"]
 
 log = logging.getLogger("statserver.rest")
-
-_ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-#: the HTTP status of each error code
-HTTP_STATUS: Final[dict[str, int]] = {
-    ErrorCode.MALFORMED_REQUEST: 400,
-    ErrorCode.UNKNOWN_REQUEST: 404,
-    ErrorCode.UNKNOWN_TENANT: 404,
-    ErrorCode.UNKNOWN_OBJECT: 404,
-    ErrorCode.UNKNOWN_OBJECT_TYPE: 400,
-    ErrorCode.OBJECT_TYPE_NOT_ALLOWED: 400,
-    ErrorCode.UNKNOWN_STAT_TYPE: 404,
-    ErrorCode.UNKNOWN_TIME_PROFILE: 404,
-    ErrorCode.UNKNOWN_TIME_RANGE: 404,
-    ErrorCode.UNKNOWN_FILTER: 404,
-    ErrorCode.INVALID_DEFINITION: 400,
-    ErrorCode.UNSUPPORTED_CATEGORY: 400,
-    ErrorCode.DUPLICATE_REFERENCE_ID: 409,
-    ErrorCode.UNKNOWN_REFERENCE_ID: 404,
-    ErrorCode.NOT_SUPPORTED: 400,
-    ErrorCode.INVALID_TIME: 400,
-    ErrorCode.OVERLOADED: 503,
-    ErrorCode.INTERNAL: 500,
-}
-
-
-# ------------------------------------------------------------------------------ bodies
-class _Out(msgspec.Struct, rename="camel", omit_defaults=True):
-    pass
-
-
-class ErrorBody(_Out):
-    """An error: a stable ``code`` (statserver.errors.ErrorCode) and what was wrong."""
-
-    code: str
-    message: str
-
-
-class ModeBody(_Out):
-    """The server mode, as the ``ServerMode`` event of the client protocol says it."""
-
-    mode: str
-
-
-class TenantOut(_Out):
-    name: str
-    switches: list[str]
-    dns: int
-    places: int
-    agents: int
-    agent_groups: int
-    place_groups: int
-    dn_groups: int
-
-
-class AgentOut(_Out):
-    employee_id: str
-    object_type: str
-    user_name: str = ""
-    login_ids: dict[str, str] = {}
-    skills: dict[str, int] = {}
-    place: str | None = None
-
-
-class PlaceOut(_Out):
-    name: str
-    object_type: str
-    dns: list[str] = []
-
-
-class GroupOut(_Out):
-    """An agent group (GroupAgents), place group (GroupPlaces) or DN group (GroupQueues)."""
-
-    name: str
-    object_type: str
-    members: list[str] = []
-    script: str | None = None
-
-
-class DnOut(_Out):
-    """A DN: ``id`` is number@switch; ``objectType`` what a statistic on it names."""
-
-    id: str
-    number: str
-    switch: str
-    type: str
-    object_type: str
-    media_type: str = "voice"
-
-
-class StatTypeOut(_Out):
-    name: str
-    category: str
-    subject: str
-    objects: list[str]
-    unit: str
-    main_mask: str = ""
-    rel_mask: str = ""
-    media_type: str = ""
-    formula: str | None = None
-    expression: str | None = None
-    description: str = ""
-
-
-class TimeProfileOut(_Out):
-    name: str
-    type: str
-    description: str
-
-
-class TimeRangeOut(msgspec.Struct):
-    """A time range: seconds, half-open ``[from, to)``."""
-
-    name: str
-    from_: int = msgspec.field(name="from")
-    to: int = 0
-
-
-class FilterOut(_Out):
-    name: str
-    condition: str
-
-
-class StatisticOut(_Out):
-    """A statistic of the pool (shared by every client that opened the same definition)."""
-
-    id: int
-    tenant: str
-    object_type: str
-    object_id: str
-    statistic_type: str
-    category: str
-    time_profile: str
-    subscriptions: int
-    time_ranges: list[str] = []
-    filter: str | None = None
-
-
-class ValueOut(_Out):
-    """A statistic value: a number, or a structure for the CurrentState categories; null
-    when the statistic has no data.  ``time`` is the server time of the reading."""
-
-    value: Any
-    time: int
-    interval_start: int | None = None
-
-
-class GetBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    """A one-shot statistic: ``metric.statisticType`` names a stat type (GetStatistic) or
-    ``metric.category`` and the masks define one inline (GetStatisticEx)."""
-
-    object: StatObject
-    metric: Metric
-
-
-class PeekQuery(msgspec.Struct, rename="camel"):
-    """A statistic of the pool, described as in OpenStatistic (named stat type)."""
-
-    object_type: str
-    object_id: str
-    statistic_type: str
-    tenant: str | None = None
-    time_profile: str | None = None
-    time_range: str | None = None
-    time_range2: str | None = None
-    filter: str | None = None
-    #: read at this engine time (Unix seconds or ISO-8601 with offset) instead of now
-    at: str | None = None
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -272,13 +106,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _package_version() -> str:
-    try:
-        return version("statserver")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0"
 
 
 # ------------------------------------------------------------------------------ the API
@@ -675,234 +502,7 @@ def routes(server: StatServer) -> list[BaseRoute]:
         Route("/api/v1/statistics/peek", g(api.peek), methods=["GET"]),
         Route("/api/v1/statistics/{id:int}", g(api.peek_id), methods=["GET"]),
         Route("/api/v1/wallboard", g(api.wallboard), methods=["GET"]),
-        _ApiFallback("/api/v1/{path:path}", fallback, methods=_ALL_METHODS),
+        _ApiFallback("/api/v1/{path:path}", fallback, methods=ALL_METHODS),
         Route("/", _index, methods=["GET"]),
         Route("/wallboard/{name}", _asset, methods=["GET"]),
     ]
-
-
-# ------------------------------------------------------------------------------ OpenAPI
-_SCHEMAS: Final = (
-    ErrorBody,
-    ModeBody,
-    TenantOut,
-    AgentOut,
-    PlaceOut,
-    GroupOut,
-    DnOut,
-    StatTypeOut,
-    TimeProfileOut,
-    TimeRangeOut,
-    FilterOut,
-    StatisticOut,
-    ValueOut,
-    GetBody,
-)
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _content(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"application/json": {"schema": schema}}
-
-
-_ERROR_TEXT: Final = {
-    400: "The request is malformed (code malformed-request, unknown-object-type, ...)",
-    404: "Something it names does not exist (code unknown-tenant, unknown-object, ...)",
-    405: "The path exists with another method (code unknown-request)",
-    500: "An internal error (code internal-error)",
-}
-
-
-def _op(
-    op_id: str,
-    summary: str,
-    ok: dict[str, Any],
-    *,
-    params: list[dict[str, Any]] | None = None,
-    errors: tuple[int, ...] = (),
-    body: dict[str, Any] | None = None,
-    body_examples: dict[str, Any] | None = None,
-    tag: str = "server",
-) -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": {"description": "OK", "content": _content(ok)}}
-    for status in errors:
-        responses[str(status)] = {
-            "description": _ERROR_TEXT[status],
-            "content": _content(_ref("ErrorBody")),
-        }
-    op: dict[str, Any] = {
-        "operationId": op_id,
-        "summary": summary,
-        "tags": [tag],
-        "responses": responses,
-    }
-    if params:
-        op["parameters"] = params
-    if body is not None:
-        content = _content(body)
-        if body_examples:
-            content["application/json"]["examples"] = {
-                name: {"value": value} for name, value in body_examples.items()
-            }
-        op["requestBody"] = {"required": True, "content": content}
-    return op
-
-
-def _query_params(
-    struct: type[msgspec.Struct], examples: dict[str, str] | None = None
-) -> list[dict[str, Any]]:
-    """Query parameters from a struct's fields (their schemas generated by msgspec)."""
-    info = msgspec.inspect.type_info(struct)
-    assert isinstance(info, msgspec.inspect.StructType)
-    hints = typing.get_type_hints(struct)
-    out = []
-    for f in info.fields:
-        param: dict[str, Any] = {
-            "name": f.encode_name,
-            "in": "query",
-            "required": f.required,
-            "schema": msgspec.json.schema(hints[f.name]),
-        }
-        if examples and f.encode_name in examples:
-            param["example"] = examples[f.encode_name]
-        out.append(param)
-    return out
-
-
-def openapi_document(examples: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the REST API (schemas generated by msgspec).
-
-    ``examples``: ``{"get": {name: body}, "peek": {parameter: value}}``, working requests
-    for this server's configuration."""
-    examples = examples or {}
-    _, components = msgspec.json.schema_components(
-        _SCHEMAS, ref_template="#/components/schemas/{name}"
-    )
-    components["WallboardPlan"] = {
-        "type": "object",
-        "description": "What the wallboard shows and the requests that open it (docs/wallboard.md)",
-        "required": ["title", "agents", "groups", "queues", "agentState"],
-    }
-    components["Health"] = {
-        "type": "object",
-        "description": "Server health: mode, uptime, sources, events, clients, backup",
-        "required": ["status", "mode"],
-        "properties": {"status": {"type": "string"}, "mode": {"type": "string"}},
-    }
-    tenant = {"name": "tenant", "in": "path", "required": True, "schema": {"type": "string"}}
-
-    def listing(op_id: str, summary: str, item: str, tag: str, *, per_tenant: bool) -> Any:
-        return {
-            "get": _op(
-                op_id,
-                summary,
-                {"type": "array", "items": _ref(item)},
-                params=[tenant] if per_tenant else None,
-                errors=(404,) if per_tenant else (),
-                tag=tag,
-            )
-        }
-
-    paths: dict[str, Any] = {
-        "/api/v1/health": {"get": _op("health", "Server health", _ref("Health"))},
-        "/api/v1/mode": {"get": _op("mode", "Server mode (Primary or Backup)", _ref("ModeBody"))},
-        "/api/v1/openapi.json": {
-            "get": _op("openapi", "This document", {"type": "object"}),
-        },
-        "/api/v1/tenants": listing(
-            "tenants", "Tenants and what they hold", "TenantOut", "objects", per_tenant=False
-        ),
-        "/api/v1/tenants/{tenant}/agents": listing(
-            "agents", "Agents of a tenant", "AgentOut", "objects", per_tenant=True
-        ),
-        "/api/v1/tenants/{tenant}/places": listing(
-            "places", "Places of a tenant", "PlaceOut", "objects", per_tenant=True
-        ),
-        "/api/v1/tenants/{tenant}/groups": listing(
-            "groups",
-            "Agent, place and DN groups of a tenant",
-            "GroupOut",
-            "objects",
-            per_tenant=True,
-        ),
-        "/api/v1/tenants/{tenant}/queues": listing(
-            "queues",
-            "Queues and routing points of a tenant",
-            "DnOut",
-            "objects",
-            per_tenant=True,
-        ),
-        "/api/v1/tenants/{tenant}/dns": listing(
-            "dns", "Every DN of a tenant", "DnOut", "objects", per_tenant=True
-        ),
-        "/api/v1/stat-types": listing(
-            "statTypes", "Configured stat types", "StatTypeOut", "definitions", per_tenant=False
-        ),
-        "/api/v1/time-profiles": listing(
-            "timeProfiles", "Time profiles", "TimeProfileOut", "definitions", per_tenant=False
-        ),
-        "/api/v1/time-ranges": listing(
-            "timeRanges", "Time ranges", "TimeRangeOut", "definitions", per_tenant=False
-        ),
-        "/api/v1/filters": listing(
-            "filters", "Filters", "FilterOut", "definitions", per_tenant=False
-        ),
-        "/api/v1/statistics": listing(
-            "statistics", "Statistics in the pool", "StatisticOut", "statistics", per_tenant=False
-        ),
-        "/api/v1/statistics/get": {
-            "post": _op(
-                "getStatistic",
-                "One-shot value of a statistic (GetStatistic, or GetStatisticEx when the metric "
-                "is an inline definition)",
-                _ref("ValueOut"),
-                body=_ref("GetBody"),
-                body_examples=examples.get("get"),
-                errors=(400, 404, 500),
-                tag="statistics",
-            )
-        },
-        "/api/v1/statistics/peek": {
-            "get": _op(
-                "peekStatistic",
-                "Value of a statistic already in the pool (404 unknown-reference-id if none)",
-                _ref("ValueOut"),
-                params=_query_params(PeekQuery, examples.get("peek")),
-                errors=(400, 404, 500),
-                tag="statistics",
-            )
-        },
-        "/api/v1/statistics/{id}": {
-            "get": _op(
-                "peekStatisticById",
-                "Value of the pool's statistic with this id (GET /api/v1/statistics)",
-                _ref("ValueOut"),
-                params=[
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                    {"name": "at", "in": "query", "required": False, "schema": {"type": "string"}},
-                ],
-                errors=(400, 404, 500),
-                tag="statistics",
-            )
-        },
-        "/api/v1/wallboard": {
-            "get": _op("wallboard", "The wallboard's plan", _ref("WallboardPlan"), tag="wallboard")
-        },
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Stat Server REST API",
-            "version": _package_version(),
-            "description": (
-                "Objects, definitions and statistic values of a running Stat Server. Errors "
-                'are JSON {"code": ..., "message": ...} with the client protocol\'s stable '
-                "codes. Live values are pushed over the WebSocket protocol at /ws."
-            ),
-        },
-        "paths": paths,
-        "components": {"schemas": components},
-    }
