@@ -189,6 +189,19 @@ def _duration(ctx: Any, param: Any, value: str | None) -> float | None:
         raise click.BadParameter(str(exc)) from None
 
 
+#: options the simulator and the demo share
+_seed_option = click.option(
+    "--seed", default=1, show_default=True, help="Random seed (same seed, same events)."
+)
+_speed_option = click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per second (real time: 1).",
+)
+
+
 @main.command()
 @click.option(
     "-c",
@@ -198,10 +211,8 @@ def _duration(ctx: Any, param: Any, value: str | None) -> float | None:
     type=click.Path(dir_okay=False),
     help="Configuration file: the center to simulate and where its links listen (sources).",
 )
-@click.option("--seed", default=1, show_default=True, help="Random seed (same seed, same events).")
-@click.option(
-    "--speed", default=1.0, show_default=True, help="Simulated seconds per second (real time: 1)."
-)
+@_seed_option
+@_speed_option
 @click.option(
     "--start",
     default=None,
@@ -291,8 +302,6 @@ def simulate(
         if not quiet:
             click.echo(f"{n} events written to {output}", err=True)
         return
-    if speed <= 0:
-        raise click.BadParameter("must be positive", param_hint="--speed")
     import contextlib
 
     _setup_logging(log_level)
@@ -331,10 +340,8 @@ def _start(text: str | None) -> float:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=7100, show_default=True, help="Port: /ws, /api/v1, /metrics, /.")
-@click.option("--seed", default=1, show_default=True, help="Random seed of the simulation.")
-@click.option(
-    "--speed", default=1.0, show_default=True, help="Simulated seconds per second (real time: 1)."
-)
+@_seed_option
+@_speed_option
 @click.option(
     "--agents",
     type=click.IntRange(min=1),
@@ -376,8 +383,6 @@ def demo(
     from statserver.demo import DemoSettings, run_demo
     from statserver.errors import BackupError
 
-    if speed <= 0:
-        raise click.BadParameter("must be positive", param_hint="--speed")
     _setup_logging("warning")
     settings = DemoSettings(
         host=host,

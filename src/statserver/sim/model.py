@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from statserver.core.vocabulary import DN_SPT
 from statserver.sim.center import AgentSpec, MediaQueueSpec, QueueSpec, SwitchSpec
 
 __all__ = [
@@ -37,25 +38,9 @@ __all__ = [
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-#: Agent/DN status priority, ascending (docs/actions.md, "Status priority tables").
-STATUS_PRIORITY: tuple[str, ...] = (
-    "NotMonitored",
-    "Monitored",
-    "LoggedIn",
-    "OnHook",
-    "WaitForNextCall",
-    "OffHook",
-    "CallDialing",
-    "CallRinging",
-    "NotReadyForNextCall",
-    "AfterCallWork",
-    "CallOnHold",
-    "CallUnknown",
-    "CallConsult",
-    "CallInternal",
-    "CallOutbound",
-    "CallInbound",
-)
+#: Agent/DN status priority, ascending: the documented table (docs/actions.md, "Status
+#: priority tables"), the same one the engine ranks statuses by
+STATUS_PRIORITY: tuple[str, ...] = DN_SPT
 RANK = {name: i for i, name in enumerate(STATUS_PRIORITY)}
 MODE_STATUS = {
     "ready": "WaitForNextCall",

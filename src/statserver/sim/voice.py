@@ -4,6 +4,8 @@ conferences, after-call work, and outbound calls."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from statserver.sim.agents import AgentBehaviour
 from statserver.sim.model import (
     SEGMENTS,
@@ -156,15 +158,7 @@ class VoiceCalls(AgentBehaviour):
             return
         a = call.agent
         q = call.queue
-        self._t(
-            a,
-            "EventReleased",
-            thisDN=a.spec.dn,
-            connID=call.conn,
-            callType="Inbound",
-            thisQueue=q.spec.number,
-        )
-        a.legs.pop(call.conn)
+        self._hang_up(a, call.conn, "Inbound", None, thisQueue=q.spec.number)
         q.truth.missed += 1
         self.counts["rona"] += 1
         self._set_not_ready(a, "RONA", media=False)
@@ -240,17 +234,36 @@ class VoiceCalls(AgentBehaviour):
         self.counts["abandon_on_hold"] += 1
         self._work_done(a, acw=True)
 
+    def _book_talk(self, a: Agent, leg: Leg) -> None:
+        """Ground truth: the talk of an established leg that ends now (whole seconds)."""
+        a.talk[leg.type] += whole_seconds(self.now) - whole_seconds(leg.since)
+        a.calls[leg.type] += 1
+
     def _close_leg(self, a: Agent, conn: str) -> Leg:
         leg = a.legs.pop(conn)
         if leg.phase == "established":
-            a.talk[leg.type] += whole_seconds(self.now) - whole_seconds(leg.since)
-            a.calls[leg.type] += 1
+            self._book_talk(a, leg)
         return leg
+
+    def _hang_up(
+        self, a: Agent, conn: str, call_type: str, other_dn: str | None, **attrs: Any
+    ) -> None:
+        """``a`` releases ``conn`` (EventReleased) and its leg closes (a leg that never got
+        established books no talk time)."""
+        self._t(
+            a,
+            "EventReleased",
+            thisDN=a.spec.dn,
+            connID=conn,
+            callType=call_type,
+            **attrs,
+            otherDN=other_dn,
+        )
+        self._close_leg(a, conn)
 
     def _retype(self, a: Agent, leg: Leg, conn: str, call_type: str) -> None:
         """The call at ``a`` becomes ``conn`` of ``call_type`` (EventPartyChanged)."""
-        a.talk[leg.type] += whole_seconds(self.now) - whole_seconds(leg.since)
-        a.calls[leg.type] += 1
+        self._book_talk(a, leg)
         del a.legs[leg.conn]
         leg.conn, leg.type, leg.since, leg.held = conn, call_type, self.now, False
         a.legs[conn] = leg
@@ -268,16 +281,7 @@ class VoiceCalls(AgentBehaviour):
     def _release(self, call: VoiceCall) -> None:
         a = call.agent
         assert a is not None
-        self._t(
-            a,
-            "EventReleased",
-            thisDN=a.spec.dn,
-            connID=call.conn,
-            callType="Inbound",
-            thisQueue=call.queue.spec.number,
-            otherDN=call.ani,
-        )
-        self._close_leg(a, call.conn)
+        self._hang_up(a, call.conn, "Inbound", call.ani, thisQueue=call.queue.spec.number)
         self._call_done(call)
         self._work_done(a, acw=True)
 
@@ -370,25 +374,8 @@ class VoiceCalls(AgentBehaviour):
         call.consult = None
         call.token += 1
         if call.ending == "transfer":
-            self._t(
-                a,
-                "EventReleased",
-                thisDN=a.spec.dn,
-                connID=conn2,
-                callType="Consult",
-                otherDN=b.spec.dn,
-            )
-            self._close_leg(a, conn2)
-            self._t(
-                a,
-                "EventReleased",
-                thisDN=a.spec.dn,
-                connID=conn1,
-                callType="Inbound",
-                thisDNRole="TransferredBy",
-                otherDN=call.ani,
-            )
-            self._close_leg(a, conn1)
+            self._hang_up(a, conn2, "Consult", b.spec.dn)
+            self._hang_up(a, conn1, "Inbound", call.ani, thisDNRole="TransferredBy")
             self._t(
                 b,
                 "EventPartyChanged",
@@ -410,15 +397,7 @@ class VoiceCalls(AgentBehaviour):
             )
             self._work_done(a, acw=True)
         elif call.ending == "conference":
-            self._t(
-                a,
-                "EventReleased",
-                thisDN=a.spec.dn,
-                connID=conn2,
-                callType="Consult",
-                otherDN=b.spec.dn,
-            )
-            self._close_leg(a, conn2)
+            self._hang_up(a, conn2, "Consult", b.spec.dn)
             self._t(a, "EventRetrieved", thisDN=a.spec.dn, connID=conn1)
             a.legs[conn1].held = False
             self._t(
@@ -444,24 +423,8 @@ class VoiceCalls(AgentBehaviour):
             self.counts["conference"] += 1
             self._at(self._uniform(20.0, 120.0), self._conference_leave, call, call.token)
         else:
-            self._t(
-                b,
-                "EventReleased",
-                thisDN=b.spec.dn,
-                connID=conn2,
-                callType="Consult",
-                otherDN=a.spec.dn,
-            )
-            self._close_leg(b, conn2)
-            self._t(
-                a,
-                "EventReleased",
-                thisDN=a.spec.dn,
-                connID=conn2,
-                callType="Consult",
-                otherDN=b.spec.dn,
-            )
-            self._close_leg(a, conn2)
+            self._hang_up(b, conn2, "Consult", a.spec.dn)
+            self._hang_up(a, conn2, "Consult", b.spec.dn)
             self._t(a, "EventRetrieved", thisDN=a.spec.dn, connID=conn1)
             a.legs[conn1].held = False
             call.ending = "release"
@@ -474,15 +437,7 @@ class VoiceCalls(AgentBehaviour):
             return
         a, b = call.agent, call.member
         call.member = None
-        self._t(
-            b,
-            "EventReleased",
-            thisDN=b.spec.dn,
-            connID=call.conn,
-            callType="Inbound",
-            otherDN=a.spec.dn,
-        )
-        self._close_leg(b, call.conn)
+        self._hang_up(b, call.conn, "Inbound", a.spec.dn)
         self._t(a, "EventPartyDeleted", thisDN=a.spec.dn, connID=call.conn, otherDN=b.spec.dn)
         call.token += 1
         self._at(self._uniform(10.0, 90.0), self._talk_end, call, call.token)
@@ -534,20 +489,9 @@ class VoiceCalls(AgentBehaviour):
                 number,
             )
         else:
-            self._t(
-                a,
-                "EventReleased",
-                thisDN=a.spec.dn,
-                connID=conn,
-                callType="Outbound",
-                otherDN=number,
-            )
-            a.legs.pop(conn)
+            self._hang_up(a, conn, "Outbound", number)
             self._work_done(a, acw=False)
 
     def _outbound_end(self, a: Agent, conn: str, number: str) -> None:
-        self._t(
-            a, "EventReleased", thisDN=a.spec.dn, connID=conn, callType="Outbound", otherDN=number
-        )
-        self._close_leg(a, conn)
+        self._hang_up(a, conn, "Outbound", number)
         self._work_done(a, acw=True)

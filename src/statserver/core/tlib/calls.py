@@ -175,22 +175,27 @@ def on_established(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
     establish(eng, dn, call)
 
 
-def on_held(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
+def _known_call(eng: TenantEngine, rec: EventRecord, switch: str) -> tuple[DnState, Call] | None:
+    """The DN and the call an event names; None (and an ``unknown-call`` warning) when the
+    DN has no such call."""
     dn = regular_dn(eng, rec, switch)
     call = dn.calls.get(need_conn(rec))
     if call is None:
         eng.warn("unknown-call")
-        return
-    hold(eng, dn, call)
+        return None
+    return dn, call
+
+
+def on_held(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
+    found = _known_call(eng, rec, switch)
+    if found is not None:
+        hold(eng, *found)
 
 
 def on_retrieved(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
-    dn = regular_dn(eng, rec, switch)
-    call = dn.calls.get(need_conn(rec))
-    if call is None:
-        eng.warn("unknown-call")
-        return
-    _unhold(eng, dn, call, report=True)
+    found = _known_call(eng, rec, switch)
+    if found is not None:
+        _unhold(eng, *found, report=True)
 
 
 def on_released(eng: TenantEngine, rec: EventRecord, switch: str) -> None:
