@@ -536,15 +536,20 @@ class Engine:
         ended: list[IntervalEnded] = []
         heap = self._resets
         while heap and heap[0][0] <= now:
-            boundary, stat_id = heapq.heappop(heap)
-            stat = self._watched.get(stat_id)
-            if stat is None:
-                continue
-            ended.append(IntervalEnded(stat, boundary, stat.value_before(boundary)))
-            window = stat.window or stat.rel_window
-            assert isinstance(window, GrowingWindow)
-            window.advance(boundary)
-            heapq.heappush(heap, (window.next_reset(), stat_id))
+            boundary = heap[0][0]
+            due: list[Statistic] = []
+            while heap and heap[0][0] == boundary:
+                stat = self._watched.get(heapq.heappop(heap)[1])
+                if stat is not None:
+                    due.append(stat)
+            # every final value first: statistics opened together may share a window, which
+            # must not move on before the last of them is read
+            ended.extend(IntervalEnded(s, boundary, s.value_before(boundary)) for s in due)
+            for stat in due:
+                window = stat.window or stat.rel_window
+                assert isinstance(window, GrowingWindow)
+                window.advance(boundary)
+                heapq.heappush(heap, (window.next_reset(), stat.id))
         self._ended.extend(ended)
         return ended
 

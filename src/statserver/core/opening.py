@@ -77,6 +77,37 @@ class _CustomValue:
         return None
 
 
+def _window(
+    eng: TenantEngine,
+    track: Track,
+    profile: TimeProfile,
+    at: int,
+    spec: WindowSpec | None,
+    *,
+    collapsed: bool = False,
+) -> Window:
+    """The window of a statistic on ``track``, attached to it.
+
+    Two windows on the same track with the same time profile and spec, opened at the same
+    instant with no event in between, would hold the same numbers for ever: the second
+    statistic shares the first one's window (``users`` counts them), so an event updates it
+    once.  Formula windows are never shared: their extractors belong to one statistic."""
+    key = (track, collapsed, profile, at, spec)
+    window = eng.fresh_windows.get(key)
+    if window is not None:
+        window.users += 1
+        return window
+    if collapsed:
+        busy = track.busy_start()
+        window = _make_window(profile, at, [] if busy is None else [busy])
+        track.collapsed.append(window)
+    else:
+        window = _make_window(profile, at, list(track.current_starts()), spec)
+        track.windows.append(window)
+    eng.fresh_windows[key] = window
+    return window
+
+
 def _make_window(
     profile: TimeProfile, opened: int, open_starts: list[int], spec: WindowSpec | None = None
 ) -> Window:
@@ -264,12 +295,9 @@ def open_statistic(
         leave_max=d.subject.is_status,
     )
     if cat.main_window:
-        stat.window = _make_window(profile, at, list(main.current_starts()), spec)
-        main.windows.append(stat.window)
+        stat.window = _window(eng, main, profile, at, spec)
     elif cat.collapsed:
-        busy = main.busy_start()
-        stat.window = _make_window(profile, at, [] if busy is None else [busy])
-        main.collapsed.append(stat.window)
+        stat.window = _window(eng, main, profile, at, None, collapsed=True)
     if cat.uses_rel and d.rel_mask:
         rel_subject = Subject.DN_ACTION if cat.rel_is_action else d.subject
         stat.rel = _track(
@@ -278,10 +306,7 @@ def open_statistic(
         stat.attached.append((stat.rel, rel_subject))
         if cat.rel_window:
             rel_ranges = req.ranges[1:2] if cat.ranges == 2 else ()
-            stat.rel_window = _make_window(
-                profile, at, list(stat.rel.current_starts()), WindowSpec(ranges=rel_ranges)
-            )
-            stat.rel.windows.append(stat.rel_window)
+            stat.rel_window = _window(eng, stat.rel, profile, at, WindowSpec(ranges=rel_ranges))
     if cat.kind == "formula":
         _open_formula(eng, stat, otype, oid, req, common)
     if cat.kind == "structured":
@@ -333,13 +358,16 @@ def _open_formula(
         parts.append(part)
 
 
+def _since_login_key(otype: ObjectType, oid: str) -> str:
+    return oid if otype is ObjectType.AGENT else "place:" + oid
+
+
 def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType, oid: str) -> None:
     if not isinstance(stat.profile, SinceLoginProfile):
         return
-    key = oid if otype is ObjectType.AGENT else "place:" + oid
-    windows = eng.since_login.setdefault(key, [])
+    windows = eng.since_login.setdefault(_since_login_key(otype, oid), [])
     for w in _windows(stat):
-        if isinstance(w, SinceLoginWindow):
+        if isinstance(w, SinceLoginWindow) and w not in windows:  # a shared window restarts once
             windows.append(w)
 
 
@@ -353,24 +381,32 @@ def _windows(stat: Statistic) -> list[Window]:
     return out
 
 
+def _release(window: Window) -> bool:
+    """One statistic less reads ``window``: True when it was the last one."""
+    users = getattr(window, "users", 1)  # a window restored from an older snapshot: alone
+    window.users = users - 1
+    return users <= 1
+
+
 def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
     """Remove a statistic from the pool and detach everything it used."""
     if eng.statistics.get(stat.key) is not stat:
         return
     del eng.statistics[stat.key]
-    windows = _windows(stat)
+    windows = [w for w in _windows(stat) if _release(w)]
     for track in _tracks(stat):
         track.windows = [w for w in track.windows if w not in windows]
         track.collapsed = [w for w in track.collapsed if w not in windows]
         if stat in track.listeners:
             track.listeners.remove(stat)
-    for key, registered in list(eng.since_login.items()):
-        kept = [w for w in registered if w not in windows]
+    otype = ObjectType(stat.object_type)
+    if any(isinstance(w, SinceLoginWindow) for w in windows):
+        key = _since_login_key(otype, stat.object_id)
+        kept = [w for w in eng.since_login.get(key, ()) if w not in windows]
         if kept:
             eng.since_login[key] = kept
         else:
-            del eng.since_login[key]
-    otype = ObjectType(stat.object_type)
+            eng.since_login.pop(key, None)
     for track, subject in stat.attached:
         nkey = node_key(otype, stat.object_id, subject)
         node = eng.hub.nodes.get(nkey)

@@ -38,7 +38,7 @@ from statserver.core.vocabulary import DN_SPT
 
 if TYPE_CHECKING:
     from statserver.core.stats.statistic import Statistic
-    from statserver.core.stats.windows import SinceLoginWindow
+    from statserver.core.stats.windows import SinceLoginWindow, Window
 
 __all__ = ["TenantEngine"]
 
@@ -99,6 +99,10 @@ class TenantEngine:
         self.ixn_area: dict[str, StagingState] = {}
         self.ixn_channels: dict[str, set[MediaChannel]] = {}
         self.since_login: dict[str, list[SinceLoginWindow]] = {}
+        #: windows opened since the last event, by (track, kind, profile, time, spec): a
+        #: statistic opened at the same instant with the same ones shares the window
+        #: (``opening.py``); emptied by :meth:`settle`, after every event
+        self.fresh_windows: dict[tuple[Any, ...], Window] = {}
         #: switch -> whether its T-Server link is up (only switches whose link was reported)
         self.link_state: dict[str, bool] = {}
         #: Interaction Servers whose link is down
@@ -111,6 +115,11 @@ class TenantEngine:
         self._dirty_groups: dict[str, GroupState] = {}
         self.statistics: dict[Any, Statistic] = {}
         self.switch_names = frozenset(model.switches)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore from a snapshot (one written before ``fresh_windows`` existed too)."""
+        self.__dict__.update(state)
+        self.__dict__.setdefault("fresh_windows", {})
 
     # ------------------------------------------------------------------ construction
     def begin(self, t: float, tl: float | None = None) -> None:
@@ -662,6 +671,8 @@ class TenantEngine:
 
     def settle(self) -> None:
         """Recompute the statuses touched by the event, bottom-up, then flush."""
+        if self.fresh_windows:
+            self.fresh_windows.clear()
         while self._dirty_dns or self._dirty_med:
             dns, self._dirty_dns = self._dirty_dns, {}
             for dn in dns.values():

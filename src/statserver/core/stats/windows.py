@@ -193,6 +193,7 @@ class Window:
         "range_bounds",
         "s1",
         "s2",
+        "users",
     )
 
     #: False for Selection windows: they have no interval length.
@@ -210,6 +211,8 @@ class Window:
         change) keeps the time it lasted inside the interval in the longest duration, as it
         did while in progress; it still does not count as completed."""
         spec = spec or _DEFAULT_SPEC
+        #: statistics reading this window (identical windows are shared: ``opening.py``)
+        self.users = 1
         ranges = spec.ranges
         extractors = spec.extractors
         distinct_custom = spec.distinct_custom
@@ -400,33 +403,37 @@ class _IntervalWindow(Window):
         # every open segment now starts at the boundary for integral purposes
         self.acc = self._new_acc()
 
+    # the hot path of every event: ``_count`` is written out in place
     def seg_start(self, t: int, real_start: int) -> None:
         if t >= self.end:
             self.advance(t)
-        self.n += 1
+        n = self.n = self.n + 1
         self.s1 += t
         if self.cint_on:
             self._cint_enter(t, real_start)
         acc = self.acc
         acc.entries += 1
-        self._count(acc, self.n)
+        if n > acc.max_n:
+            acc.max_n = n
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
         if t >= self.end:
             self.advance(t)
-        eff = seg_start if seg_start > self.start else self.start
+        start = self.start
+        eff = seg_start if seg_start > start else start
         acc = self.acc
         acc.ptime += t - eff
         if self.cint_on:
             self._cint_leave(acc, eff, t, real_start)
         self.s1 -= eff
-        self.n -= 1
+        n = self.n = self.n - 1
         if completed:
-            whole_start = seg_start if seg_start > self.opened else self.opened
-            self._complete(acc, t - eff, t - whole_start, item)
+            opened = self.opened
+            self._complete(acc, t - eff, t - (seg_start if seg_start > opened else opened), item)
         elif self.leave_max and t - eff > acc.max_d:
             acc.max_d = t - eff
-        self._count(acc, self.n)
+        if n < acc.min_n:
+            acc.min_n = n
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         if t >= self.end:
@@ -593,37 +600,53 @@ class SlidingWindow(Window):
         start = (t // self.profile.step) * self.profile.step - self.profile.window
         return start if start > self.opened else self.opened
 
+    # the hot path of every event: ``_cur``, ``_count`` and ``_window_start`` written out
     def seg_start(self, t: int, real_start: int) -> None:
         if t // self.profile.step > self.k:
             self.advance(t)
-        self.n += 1
+        n = self.n = self.n + 1
         self.s1 += t
         if self.cint_on:
             self._cint_enter(t, real_start)
-        acc = self._cur()
+        ring = self.ring
+        acc = ring[self.k % len(ring)]
+        assert acc is not None
         acc.entries += 1
-        self._count(acc, self.n)
+        if n > acc.max_n:
+            acc.max_n = n
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
-        if t // self.profile.step > self.k:
+        profile = self.profile
+        step = profile.step
+        k_t = t // step
+        if k_t > self.k:
             self.advance(t)
-        step_start = self.k * self.profile.step
-        eff = max(seg_start, step_start, self.opened)
-        acc = self._cur()
+        opened = self.opened
+        eff = self.k * step
+        if seg_start > eff:
+            eff = seg_start
+        if opened > eff:
+            eff = opened
+        ring = self.ring
+        acc = ring[self.k % len(ring)]
+        assert acc is not None
         acc.ptime += t - eff
         if self.cint_on:
             self._cint_leave(acc, eff, t, real_start)
         self.s1 -= eff
-        self.n -= 1
+        n = self.n = self.n - 1
         if completed or self.leave_max:
-            wstart = self._window_start(t)
+            wstart = k_t * step - profile.window
+            if opened > wstart:
+                wstart = opened
             clipped_start = seg_start if seg_start > wstart else wstart
             if completed:
-                whole_start = seg_start if seg_start > self.opened else self.opened
+                whole_start = seg_start if seg_start > opened else opened
                 self._complete(acc, t - clipped_start, t - whole_start, item)
             elif t - clipped_start > acc.max_d:
                 acc.max_d = t - clipped_start
-        self._count(acc, self.n)
+        if n < acc.min_n:
+            acc.min_n = n
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         if t // self.profile.step > self.k:
