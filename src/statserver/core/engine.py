@@ -125,7 +125,8 @@ class Engine:
         for tenant in self.tenants.values():
             tenant.warnings = self.counters.warnings
         self._next_id = 0
-        self._by_id: dict[int, tuple[Statistic, TenantEngine]] = {}
+        #: every open statistic by id (``Statistic.tenant`` names its tenant)
+        self._by_id: dict[int, Statistic] = {}
         self._resets: list[tuple[int, int]] = []
         self._watched: dict[int, Statistic] = {}
         self._ended: list[IntervalEnded] = []
@@ -170,7 +171,7 @@ class Engine:
             else:
                 tenant.model = model
         for name in [n for n in self.tenants if n not in directory.tenants]:
-            if not any(t is self.tenants[name] for _, t in self._by_id.values()):
+            if not any(s.tenant == name for s in self._by_id.values()):
                 del self.tenants[name]
         self._index_switches()
 
@@ -421,13 +422,13 @@ class Engine:
             tenant, resolved, stat_id, tenant.tsw, self.stat_options, private=private
         )
         if stat.id == stat_id:
-            self._by_id[stat.id] = (stat, tenant)
+            self._by_id[stat.id] = stat
         stat.refs += 1
         stat.last_used = tenant.tsw
         return stat
 
     def tenant_of(self, stat: Statistic) -> TenantEngine:
-        return self._by_id[stat.id][1]
+        return self.tenants[stat.tenant]
 
     def now_for(self, stat: Statistic, at: float | None = None) -> int:
         """The time a value is read at: never before the tenant's last event."""
@@ -495,14 +496,13 @@ class Engine:
 
     def remove(self, stat: Statistic) -> None:
         """Remove a statistic from the pool (no client uses it any more)."""
-        entry = self._by_id.pop(stat.id, None)
-        if entry is None:
+        if self._by_id.pop(stat.id, None) is None:
             return
         self._watched.pop(stat.id, None)
-        close_statistic(entry[1], stat)
+        close_statistic(self.tenants[stat.tenant], stat)
 
     def statistics(self) -> list[Statistic]:
-        return [s for s, _ in self._by_id.values()]
+        return list(self._by_id.values())
 
     def statistic_count(self) -> int:
         """How many statistics are open (without listing them)."""

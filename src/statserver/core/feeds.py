@@ -40,7 +40,9 @@ class Node:
 
     def __init__(self, key: NodeKey) -> None:
         self.key = key
-        self.by_name: dict[str, list[Track]] = {}
+        #: name -> the tracks whose mask names it; names with the same tracks share one
+        #: tuple (a mask names several statuses or actions: one object, not one per name)
+        self.by_name: dict[str, tuple[Track, ...]] = {}
         self.tracks: dict[tuple[Any, ...], tuple[Track, frozenset[str], int]] = {}
 
     def add(self, track: Track, names: frozenset[str]) -> None:
@@ -50,7 +52,7 @@ class Node:
             return
         self.tracks[track.key] = (track, names, 1)
         for name in names:
-            self.by_name.setdefault(name, []).append(track)
+            self._index(name, (*self.by_name.get(name, ()), track))
 
     def release(self, track_key: tuple[Any, ...]) -> bool:
         """Drop one reference to a track; True when the track is gone."""
@@ -60,11 +62,18 @@ class Node:
             return False
         del self.tracks[track_key]
         for name in names:
-            listeners = self.by_name[name]
-            listeners.remove(track)
-            if not listeners:
-                del self.by_name[name]
+            self._index(name, tuple(t for t in self.by_name[name] if t is not track))
         return True
+
+    def _index(self, name: str, tracks: tuple[Track, ...]) -> None:
+        if not tracks:
+            del self.by_name[name]
+            return
+        for other in self.by_name.values():
+            if other == tracks:
+                tracks = other
+                break
+        self.by_name[name] = tracks
 
     def get(self, track_key: tuple[Any, ...]) -> Track | None:
         found = self.tracks.get(track_key)

@@ -100,10 +100,10 @@ def _window(
     if collapsed:
         busy = track.busy_start()
         window = _make_window(profile, at, [] if busy is None else [busy])
-        track.collapsed.append(window)
+        track.collapsed += (window,)
     else:
         window = _make_window(profile, at, list(track.current_starts()), spec)
-        track.windows.append(window)
+        track.windows += (window,)
     eng.fresh_windows[key] = window
     return window
 
@@ -277,8 +277,9 @@ def open_statistic(
         options=options,
         filter_name=req.filter.name if req.filter else "",
         local_time=local,
+        tenant=eng.name,
     )
-    stat.attached.append((main, d.subject))
+    stat.attach(main, d.subject)
     ranges: tuple[tuple[int, int], ...] = req.ranges[:1] if cat.ranges else ()
     extractors: tuple[Extractor, ...] = ()
     distinct = False
@@ -303,7 +304,7 @@ def open_statistic(
         stat.rel = _track(
             eng, otype, oid, rel_subject, d.rel_mask, media=d.media, filt=None, **common
         )
-        stat.attached.append((stat.rel, rel_subject))
+        stat.attach(stat.rel, rel_subject)
         if cat.rel_window:
             rel_ranges = req.ranges[1:2] if cat.ranges == 2 else ()
             stat.rel_window = _window(eng, stat.rel, profile, at, WindowSpec(ranges=rel_ranges))
@@ -317,10 +318,10 @@ def open_statistic(
             touch = _track(
                 eng, otype, oid, Subject.DN_ACTION, names, media=None, filt=None, **common
             )
-            stat.attached.append((touch, Subject.DN_ACTION))
+            stat.attach(touch, Subject.DN_ACTION)
     _register_since_login(eng, stat, otype, oid)
     for track in _tracks(stat):
-        track.listeners.append(stat)
+        track.listeners += (stat,)
     eng.statistics[key] = stat
     return stat
 
@@ -344,7 +345,7 @@ def _open_formula(
         except ValueError as exc:
             raise RequestError(ErrorCode.INVALID_DEFINITION, f"Expression: {exc}") from None
         track = _track(eng, otype, oid, d.subject, mask, media=d.media, filt=req.filter, **common)
-        stat.attached.append((track, d.subject))
+        stat.attach(track, d.subject)
         part = FormulaPart(agg.current, agg.func, track, None, formula, agg.index)
         if not agg.current:
             extractor: Extractor = part.row_value
@@ -354,7 +355,7 @@ def _open_formula(
                 list(track.current_starts()),
                 WindowSpec(extractors=(extractor,)),
             )
-            track.windows.append(part.window)
+            track.windows += (part.window,)
         parts.append(part)
 
 
@@ -372,7 +373,7 @@ def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType,
 
 
 def _tracks(stat: Statistic) -> list[Track]:
-    return [track for track, _ in stat.attached]
+    return [track for track, _ in stat.tracks()]
 
 
 def _windows(stat: Statistic) -> list[Window]:
@@ -383,9 +384,8 @@ def _windows(stat: Statistic) -> list[Window]:
 
 def _release(window: Window) -> bool:
     """One statistic less reads ``window``: True when it was the last one."""
-    users = getattr(window, "users", 1)  # a window restored from an older snapshot: alone
-    window.users = users - 1
-    return users <= 1
+    window.users -= 1
+    return window.users <= 0
 
 
 def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
@@ -395,10 +395,9 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
     del eng.statistics[stat.key]
     windows = [w for w in _windows(stat) if _release(w)]
     for track in _tracks(stat):
-        track.windows = [w for w in track.windows if w not in windows]
-        track.collapsed = [w for w in track.collapsed if w not in windows]
-        if stat in track.listeners:
-            track.listeners.remove(stat)
+        track.windows = tuple(w for w in track.windows if w not in windows)
+        track.collapsed = tuple(w for w in track.collapsed if w not in windows)
+        track.listeners = tuple(s for s in track.listeners if s is not stat)
     otype = ObjectType(stat.object_type)
     if any(isinstance(w, SinceLoginWindow) for w in windows):
         key = _since_login_key(otype, stat.object_id)
@@ -407,7 +406,7 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
             eng.since_login[key] = kept
         else:
             eng.since_login.pop(key, None)
-    for track, subject in stat.attached:
+    for track, subject in stat.tracks():
         nkey = node_key(otype, stat.object_id, subject)
         node = eng.hub.nodes.get(nkey)
         if node is not None and node.get(track.key) is track:

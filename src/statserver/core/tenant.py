@@ -116,11 +116,6 @@ class TenantEngine:
         self.statistics: dict[Any, Statistic] = {}
         self.switch_names = frozenset(model.switches)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Restore from a snapshot (one written before ``fresh_windows`` existed too)."""
-        self.__dict__.update(state)
-        self.__dict__.setdefault("fresh_windows", {})
-
     # ------------------------------------------------------------------ construction
     def begin(self, t: float, tl: float | None = None) -> None:
         """Create the state of every configured object at time ``t`` (first event or open)."""

@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 MAGIC: Final = b"STATSRV\x00"
-FORMAT: Final = 1
+#: 2: statistic keys are named tuples, windows are shared (0.1.x snapshots of format 1
+#: are refused with a message that says so)
+FORMAT: Final = 2
 
 
 def server_version() -> str:

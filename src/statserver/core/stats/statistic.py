@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from statserver.core.stats.categories import Value
 from statserver.core.stats.definition import StatDef
@@ -32,9 +32,10 @@ class StatOptions:
     clip_current_to_open: bool = False
 
 
-@dataclass(frozen=True)
-class StatisticKey:
-    """What makes two statistic requests the same statistic."""
+class StatisticKey(NamedTuple):
+    """What makes two statistic requests the same statistic.  A named tuple: it is the key
+    of the pool's dictionary, one per open statistic, so it costs no ``__dict__`` and is
+    restored from a snapshot without a Python call."""
 
     object_type: str
     object_id: str
@@ -142,6 +143,7 @@ class Statistic:
         "rel",
         "rel_window",
         "structure_fn",
+        "tenant",
         "window",
     )
 
@@ -160,8 +162,11 @@ class Statistic:
         options: StatOptions,
         filter_name: str = "",
         local_time: bool = False,
+        tenant: str = "",
     ) -> None:
         self.id = stat_id
+        #: the name of the tenant the statistic belongs to
+        self.tenant = tenant
         self.key = key
         self.definition = definition
         self.profile = profile
@@ -183,10 +188,19 @@ class Statistic:
         self.structure_fn: Callable[[int], Value] | None = None
         self.refs = 0
         self.last_used = opened_at
-        #: every track the statistic reads, with the subject of its node (to detach them)
-        self.attached: list[tuple[Track, Any]] = []
+        #: every track the statistic reads, each followed by the subject of its node (to
+        #: detach them): ``(track, subject, track, subject, ...)``, one flat tuple
+        self.attached: tuple[Any, ...] = ()
         #: while true, windows are read as at the end of the interval ending at ``now``
         self.final = False
+
+    def attach(self, track: Track, subject: Any) -> None:
+        self.attached += (track, subject)
+
+    def tracks(self) -> list[tuple[Track, Any]]:
+        """Every track the statistic reads, with the subject of its node."""
+        a = self.attached
+        return list(zip(a[0::2], a[1::2], strict=True))
 
     # -- values ----------------------------------------------------------------------------------
     def value(self, now: int) -> Value:

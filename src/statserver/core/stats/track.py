@@ -71,10 +71,11 @@ class Track:
         #: item id -> [item, segment start, start used by current categories]
         self.open: dict[int, list[Any]] = {}
         self.sum_start = 0
-        self.windows: list[Window] = []
-        self.collapsed: list[Window] = []
+        #: tuples (shared while empty): set when statistics open and close, read per event
+        self.windows: tuple[Window, ...] = ()
+        self.collapsed: tuple[Window, ...] = ()
         #: objects told of every change (statistics, for change notification)
-        self.listeners: list[Any] = []
+        self.listeners: tuple[Any, ...] = ()
         self.busy_since: int | None = None
         self.busy_seg = 0
         self.end_pending: int | None = None
