@@ -14,7 +14,7 @@ center (10,000 agents, 500 agent groups, 200 queues, 1,000,000 statistics of the
    (:class:`statserver.service.persistence.Journal`) and then fed to the engine;
 4. read the value of every statistic at the tenant's clock, and drop the engine;
 5. **the restart**: :func:`statserver.service.persistence.restore` -- read the snapshot,
-   check and decode it (SHA-256, zlib, unpickle), replay the journal -- timed in all and by
+   check and decode it (SHA-256, Zstandard, unpickle), replay the journal -- timed in all and by
    phase;
 6. check exactness: the same statistics (ids), the same clock, and every value equal.
 
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     write_seconds = time.perf_counter() - t
     say(
         f"snapshot: {len(blob) / 1e6:,.1f} MB ({len(blob) / n_stats:,.0f} bytes per statistic, "
-        f"zlib level 1), encoded in {encode_seconds:.1f} s, written to SQLite in "
+        f"Zstandard level 3), encoded in {encode_seconds:.1f} s, written to SQLite in "
         f"{write_seconds:.1f} s"
     )
     del blob

@@ -504,6 +504,10 @@ class Engine:
     def statistics(self) -> list[Statistic]:
         return list(self._by_id.values())
 
+    def statistic(self, stat_id: int) -> Statistic | None:
+        """The open statistic with this id, if any."""
+        return self._by_id.get(stat_id)
+
     def statistic_count(self) -> int:
         """How many statistics are open (without listing them)."""
         return len(self._by_id)

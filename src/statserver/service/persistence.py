@@ -127,7 +127,6 @@ def restore(
         result = Restored(engine=new_engine(), seq=0)
     result.problems = problems
     engine = result.engine
-    stats_by_id = {s.id: s for s in engine.statistics()}
     for seq, kind, t, data in storage.entries_after(result.seq):
         body = _dec.decode(data)
         if kind == "e":
@@ -142,19 +141,17 @@ def restore(
                 req_body["inline_profile"] = tuple(req_body["inline_profile"])
             try:
                 stat = engine.open(StatisticRequest(**req_body), at=at)
-                stats_by_id[stat.id] = stat
                 result.last_request[stat.id] = t
             except Exception as exc:  # the same request failed when it was made
                 log.debug("journal open %s failed again: %s", seq, exc)
         elif kind == "r":
-            gone = stats_by_id.pop(int(body), None)
+            gone = engine.statistic(int(body))
             if gone is not None:
                 engine.remove(gone)
                 result.last_request.pop(gone.id, None)
         elif kind == "c":
             reconfigure(engine, str(body))
             result.config_text = str(body)
-            stats_by_id = {s.id: s for s in engine.statistics()}
         result.seq = seq
         result.replayed += 1
     return result
