@@ -559,12 +559,14 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
                     f"ms, max {lat['max']} ms over {r['latency_samples']:,} samples "
                     f"({r['expected_samples']:,} expected: {r['probes']} probes x clients)"
                 )
-    best_tp = max(
-        (r["received_per_second"] for _, p, r, _, _ in rows if p == "throughput"), default=0
+    # the most values delivered per second in any phase (as bench.all reports it): paced
+    # events give each change its own push, unpaced ones get coalesced by the batching
+    best_tp, best_at = max(
+        ((r["received_per_second"], f"{f} {p}") for f, p, r, _, _ in rows), default=(0, "-")
     )
     p99s = [lat["p99"] for _, p, _, _, lat in rows if p == "latency" and lat]
     say(
-        f"target pushes: {TARGET_PUSHES:,}/s -> best {best_tp:,}/s "
+        f"target pushes: {TARGET_PUSHES:,}/s -> best {best_tp:,}/s ({best_at}) "
         f"({'met' if best_tp >= TARGET_PUSHES else 'NOT met'}, {best_tp / TARGET_PUSHES:.2f} x)"
     )
     if p99s:

@@ -846,7 +846,7 @@ def test_frozen_objects_are_out_of_the_collectors_reach_and_values_unchanged() -
     import gc
 
     server = _busy_server(":memory:")
-    assert server.options.gc_freeze_interval == 10.0
+    assert server.options.gc_freeze_interval == 1.0
     before = gc.get_freeze_count()
     try:
         server.freeze_objects()

@@ -74,7 +74,7 @@ class ServerOptions:
     input_queue_size: int = 10_000
     reload_poll_interval: float = 2.0
     #: seconds between two moves of the live objects out of the collector's reach (0: never)
-    gc_freeze_interval: float = 10.0
+    gc_freeze_interval: float = 1.0
     #: WebSocket permessage-deflate (smaller frames for remote clients, more CPU per push)
     websocket_compression: bool = False
 
