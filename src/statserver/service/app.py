@@ -430,7 +430,9 @@ class StatServer:
                 # a full collection of what is not frozen yet every tenth time, so that
                 # cyclic garbage that reached the oldest generation is not frozen for good
                 took = self.freeze_objects(full=freezes % 10 == 0)
-                log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
+                if log.isEnabledFor(logging.DEBUG):
+                    # counting the frozen objects walks them all: tens of milliseconds
+                    log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
             self.metrics.pushes.inc(self.pool.pushes - pushes)
             self.metrics.statistics.set(self.engine.statistic_count())
             self.metrics.subscriptions.set(self.pool.subscription_count)
