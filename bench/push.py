@@ -443,7 +443,11 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     }
     data = config_data(spec, center, source=source)
     data["dns"].append({"number": PROBE_QUEUE, "switch": SWITCH, "type": "ACDQueue"})
-    data["options"] = {"auto-backup-interval": 0, "max-output-queue-size": 10_000_000}
+    data["options"] = {
+        "auto-backup-interval": 0,
+        "max-output-queue-size": 10_000_000,
+        "batch-frame-interval": args.batch_frame_interval,
+    }
     config = load_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="statserver-push-"))
     phases: dict[str, Any] = {}
@@ -593,6 +597,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=5000.0, help="events/s of the latency phase")
     p.add_argument("--seconds", type=float, default=None, help="length of each phase (10)")
     p.add_argument("--probe-every", type=int, default=25, help="a probe event every N events")
+    p.add_argument(
+        "--batch-frame-interval",
+        type=float,
+        default=0.0,
+        help="the server option batch-frame-interval, seconds (0: the default)",
+    )
     p.add_argument("--events", type=int, default=None, help="events generated (1,000,000)")
     p.add_argument(
         "--framing", choices=("single", "batch", "both"), default="both", help="WebSocket framing"

@@ -757,6 +757,38 @@ async def test_batched_frames_carry_every_event_ready_at_once(serve, feed):
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("interval", "frames"), [(0, 2), (0.4, 1)])
+async def test_batch_frame_interval_gathers_the_values_of_a_batched_client(
+    serve, feed, interval: float, frames: int
+):
+    """``batch-frame-interval``: after a frame, a batched client's next one waits for the
+    interval, so the two changes fed 0.1 s apart right after it (c2, then c3 waiting) go
+    out in one frame no sooner than the interval; without it, in two frames at once."""
+    options = {"batch-frame-interval": interval}
+    async with (
+        serve(options=options) as (server, url),
+        websockets.connect(url + "?batch=1", proxy=None) as ws,
+    ):
+        assert json.loads(await ws.recv()) == [{"event": "ServerMode", "mode": "Primary"}]
+        await ws.send(json.dumps(open_req(7)))
+        got: list[dict[str, Any]] = []
+        while not any(e["event"] == "Info" for e in got):
+            got += json.loads(await asyncio.wait_for(ws.recv(), 5))
+        last = time.monotonic()
+        feed(server, queued("c2"))
+        await asyncio.sleep(0.1)
+        feed(server, queued("c3"))
+        received: list[list[dict[str, Any]]] = []
+        while sum(len(f) for f in received) < 2:
+            received.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        waited = time.monotonic() - last
+        assert [e["value"] for f in received for e in f] == [1, 2]
+        assert len(received) == frames
+        if interval:
+            assert waited >= interval - 0.05
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("option", [None, "no", "yes"])
 async def test_websocket_compression_is_negotiated_only_when_enabled(
     make_config, option: str | None

@@ -77,6 +77,9 @@ class ServerOptions:
     gc_freeze_interval: float = 1.0
     #: WebSocket permessage-deflate (smaller frames for remote clients, more CPU per push)
     websocket_compression: bool = False
+    #: batched clients (``?batch=1``) get at most one frame every so many seconds (0: one
+    #: as soon as values are ready)
+    batch_frame_interval: float = 0.0
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> ServerOptions:
@@ -100,6 +103,9 @@ class ServerOptions:
             gc_freeze_interval=_float(options, "gc-freeze-interval", base.gc_freeze_interval),
             websocket_compression=_bool(
                 options, "websocket-compression", base.websocket_compression
+            ),
+            batch_frame_interval=max(
+                0.0, _float(options, "batch-frame-interval", base.batch_frame_interval)
             ),
         )
 

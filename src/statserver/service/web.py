@@ -82,8 +82,18 @@ class WsConnection:
 
     async def write_loop(self) -> None:
         ws = self.websocket
+        # ``batch-frame-interval``: the values that change meanwhile wait and go together,
+        # fewer frames and system calls for a little latency
+        interval = self.server.options.batch_frame_interval if self.batch else 0.0
+        loop = asyncio.get_running_loop()
+        next_frame = 0.0
         while True:
             await self._wake.wait()
+            if interval:
+                wait = next_frame - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                next_frame = loop.time() + interval
             self._wake.clear()
             events = self.session.take()
             if self.batch:
