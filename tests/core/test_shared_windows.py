@@ -110,3 +110,21 @@ def test_reset_notification_of_statistics_sharing_a_window():
         (3 * HOUR, "AnswerWait", 0),
         (3 * HOUR, "Answered", 0),
     ]
+
+
+def test_a_closed_statistics_window_is_not_handed_to_the_next_one():
+    """ReadyTime opened, closed and opened again in the same second, while ReadyTime under
+    the default profile keeps the track alive: the second one gets a window of its own,
+    attached to the track.  Ready from 10:01:40 to 10:06:40: 300 s for both."""
+    sc = Scenario(STATS)
+    sc.ev(START, "EventAgentLogin", thisDN="7001", agentID="5001")
+    keep = sc.open("Agent", "a1", "ReadyTime", START + 10)
+    first = sc.open("Agent", "a1", "ReadyTime", time_profile="Hourly")
+    assert first.main is keep.main
+    sc.engine.remove(first)
+    again = sc.open("Agent", "a1", "ReadyTime", START + 10, time_profile="Hourly")
+    assert again is not first
+    sc.ev(START + 100, "EventAgentReady", thisDN="7001")
+    sc.ev(START + 400, "EventAgentNotReady", thisDN="7001")
+    assert sc.value(again, START + 500) == 300
+    assert sc.value(keep, START + 500) == 300

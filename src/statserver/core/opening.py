@@ -94,7 +94,7 @@ def _window(
     once.  Formula windows are never shared: their extractors belong to one statistic."""
     key = (track, collapsed, profile, at, spec)
     window = eng.fresh_windows.get(key)
-    if window is not None:
+    if window is not None and window.users > 0:  # 0: its statistics closed, it is detached
         window.users += 1
         return window
     if collapsed:
