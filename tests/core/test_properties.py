@@ -459,6 +459,31 @@ def test_reading_in_between_changes_nothing(
     assert ended == _ended(quiet, end)
 
 
+@examples(12)
+@given(
+    steps=traffic(max_size=50),
+    picked=st.lists(st.sampled_from(HISTORY_REQS), min_size=1, max_size=4, unique=True),
+)
+def test_shared_windows_give_the_values_of_statistics_opened_alone(
+    steps: list[Step], picked: list[Req]
+) -> None:
+    """Property 1b: every statistic of the catalogue opened at once (those on the same track,
+    profile and spec then share one window, core/opening.py) has the same values and ends
+    the same Growing intervals as the same statistic opened alone in an engine of its own."""
+    together = Run(ALL_REQS)
+    _watch_growing(together)
+    end = _end(steps)
+    together.feed(steps)
+    shared = [e for e in _ended(together, end) if e[0] in {together.stats[r].key for r in picked}]
+    for req in picked:
+        alone = Run([CLOCK, req])
+        alone.engine.watch_resets(alone.stats[req])
+        alone.feed(steps)
+        mine = [e for e in _ended(alone, end) if e[0] == alone.stats[req].key]
+        assert alone.value(req, end) == together.value(req, end), req
+        assert mine == [e for e in shared if e[0] == together.stats[req].key], req
+
+
 @examples(60)
 @given(steps=traffic(max_size=50), cut=st.integers(0, 50), frac=st.integers(0, 100))
 def test_opening_late_gives_the_same_current_values(steps: list[Step], cut: int, frac: int) -> None:
