@@ -373,7 +373,7 @@ def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType,
 
 
 def _tracks(stat: Statistic) -> list[Track]:
-    return [track for track, _ in stat.tracks()]
+    return list(stat.attached[0::2])
 
 
 def _windows(stat: Statistic) -> list[Window]:

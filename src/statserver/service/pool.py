@@ -266,19 +266,14 @@ class StatPool:
             start: Any = _UNSET
             moving = stat.time_dependent
             for sub in subs:
-                if sub.suspended:
-                    if sub.mode == "Periodical":
-                        while sub.due <= now + 1e-6:
-                            sub.due += sub.frequency
-                        self._schedule(sub)
-                    continue
                 if sub.mode == "Periodical":
-                    if now + 1e-6 < sub.due:
-                        self._schedule(sub)
-                        continue
+                    due = sub.due <= now + 1e-6
+                    # filed again under its next due second, whether it sends now or not
                     while sub.due <= now + 1e-6:
                         sub.due += sub.frequency
                     self._schedule(sub)
+                    if not due or sub.suspended:
+                        continue
                     if value is _UNSET:
                         value = self.value(stat, now)
                     if sub.target_state:
@@ -288,7 +283,9 @@ class StatPool:
                             start = self.interval_start(stat)
                         sub.session.send_info(sub, value, now, start)
                         self.pushes += 1
-                elif sub.mode == "Changes" and moving and not sub.target_state:
+                elif (
+                    sub.mode == "Changes" and moving and not sub.target_state and not sub.suspended
+                ):
                     if value is _UNSET:
                         value = self.value(stat, now)
                     if sub.significant(value):

@@ -15,8 +15,12 @@ from statserver.sim.model import (
     Agent,
     Channel,
     Emitted,
+    Interaction,
+    MediaQueue,
+    Queue,
     Switch,
     Tenant,
+    VoiceCall,
     iso_time,
 )
 from statserver.sim.options import SimOptions, profile_factor
@@ -113,6 +117,20 @@ class SimulationBase:
         """A T-Server event (the source of the agent's or the switch's T-Server)."""
         spec = a.spec
         self._out.append(Emitted(spec.tenant, self._record(spec.source, event, attrs)))
+
+    def _wait_in(
+        self, queue: Queue | MediaQueue, item: VoiceCall | Interaction, *, front: bool
+    ) -> None:
+        """A call or an interaction joins a queue's waiting line (at its head when it comes
+        back from an agent who did not take it)."""
+        queue.truth.entered += 1
+        item.state, item.entered, item.agent = "waiting", self.now, None
+        item.token += 1
+        waiting: list[Any] = queue.waiting
+        if front:
+            waiting.insert(0, item)
+        else:
+            waiting.append(item)
 
     def _i(self, tenant: str, source: str, tag: bool, event: str, **attrs: Any) -> None:
         """An Interaction Server event."""

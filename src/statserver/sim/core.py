@@ -49,6 +49,7 @@ from statserver.sim.model import (
     Tenant,
     iso_time,
     leg_state,
+    placed_attrs,
 )
 from statserver.sim.options import SimOptions
 
@@ -225,17 +226,7 @@ class Simulation(MediaInteractions):
                 if mq.spec.source != source:
                     continue
                 for it in mq.waiting:
-                    self._i(
-                        tenant.name,
-                        source,
-                        tag,
-                        "EventPlacedInQueue",
-                        interactionID=it.id,
-                        queue=mq.spec.name,
-                        mediaType=mq.spec.media,
-                        interactionType="Inbound",
-                        userData=it.user_data,
-                    )
+                    self._i(tenant.name, source, tag, "EventPlacedInQueue", **placed_attrs(it))
             out.extend(self._out)
             self._out = saved
         return out

@@ -11,6 +11,7 @@ from statserver.sim.model import (
     Channel,
     Interaction,
     MediaQueue,
+    placed_attrs,
 )
 from statserver.sim.voice import VoiceCalls
 
@@ -31,23 +32,19 @@ class MediaInteractions(VoiceCalls):
         self._dispatch_media(mq)
 
     def _place(self, it: Interaction, *, front: bool = False) -> None:
+        self._mi(it.queue, "EventPlacedInQueue", **placed_attrs(it))
+        self._wait_in(it.queue, it, front=front)
+
+    def _stopped(self, it: Interaction) -> None:
+        """The interaction leaves its queue for good (handled or abandoned)."""
         mq = it.queue
         self._mi(
             mq,
-            "EventPlacedInQueue",
+            "EventProcessingStopped",
             interactionID=it.id,
             queue=mq.spec.name,
             mediaType=mq.spec.media,
-            interactionType="Inbound",
-            userData=it.user_data,
         )
-        mq.truth.entered += 1
-        it.state, it.entered, it.agent = "waiting", self.now, None
-        it.token += 1
-        if front:
-            mq.waiting.insert(0, it)
-        else:
-            mq.waiting.append(it)
 
     def _dispatch_media(self, mq: MediaQueue) -> None:
         while mq.waiting:
@@ -122,13 +119,7 @@ class MediaInteractions(VoiceCalls):
         ch = a.channels[mq.spec.media]
         self._ch(a, ch, "EventPartyRemoved", interactionID=it.id)
         del ch.parties[it.id]
-        self._mi(
-            mq,
-            "EventProcessingStopped",
-            interactionID=it.id,
-            queue=mq.spec.name,
-            mediaType=mq.spec.media,
-        )
+        self._stopped(it)
         mq.truth.completed += 1
         a.handled[mq.spec.media] += 1
         it.state, it.agent = "done", None
@@ -153,13 +144,7 @@ class MediaInteractions(VoiceCalls):
         if it.state != "waiting":
             return
         mq = it.queue
-        self._mi(
-            mq,
-            "EventProcessingStopped",
-            interactionID=it.id,
-            queue=mq.spec.name,
-            mediaType=mq.spec.media,
-        )
+        self._stopped(it)
         mq.waiting.remove(it)
         mq.truth.abandoned += 1
         self.counts[f"{mq.spec.media}_abandon"] += 1

@@ -33,6 +33,7 @@ __all__ = [
     "VoiceCall",
     "iso_time",
     "leg_state",
+    "placed_attrs",
     "whole_seconds",
 ]
 
@@ -289,6 +290,19 @@ class Tenant:
     media: dict[str, MediaQueue]
     outbound: list[Agent]
     outbound_rate: float
+
+
+def placed_attrs(it: Interaction) -> dict[str, Any]:
+    """The attributes of the ``EventPlacedInQueue`` that puts ``it`` in its queue (when it
+    arrives, and again in a registration snapshot while it waits)."""
+    mq = it.queue
+    return {
+        "interactionID": it.id,
+        "queue": mq.spec.name,
+        "mediaType": mq.spec.media,
+        "interactionType": "Inbound",
+        "userData": it.user_data,
+    }
 
 
 def leg_state(leg: Leg) -> str:

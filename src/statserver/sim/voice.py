@@ -83,13 +83,7 @@ class VoiceCalls(AgentBehaviour):
             dnis=call.dnis,
             userData=call.user_data,
         )
-        q.truth.entered += 1
-        call.state, call.entered, call.agent = "waiting", self.now, None
-        call.token += 1
-        if front:
-            q.waiting.insert(0, call)
-        else:
-            q.waiting.append(call)
+        self._wait_in(q, call, front=front)
 
     def _divert(self, call: VoiceCall, a: Agent) -> None:
         q = call.queue
@@ -376,17 +370,7 @@ class VoiceCalls(AgentBehaviour):
         if call.ending == "transfer":
             self._hang_up(a, conn2, "Consult", b.spec.dn)
             self._hang_up(a, conn1, "Inbound", call.ani, thisDNRole="TransferredBy")
-            self._t(
-                b,
-                "EventPartyChanged",
-                thisDN=b.spec.dn,
-                connID=conn1,
-                previousConnID=conn2,
-                callType="Inbound",
-                otherDN=call.ani,
-                thirdPartyDN=a.spec.dn,
-            )
-            self._retype(b, b.legs[conn2], conn1, "Inbound")
+            self._consult_joins(b, conn2, conn1, otherDN=call.ani, thirdPartyDN=a.spec.dn)
             call.agent, call.ending = b, "release"
             self.counts["transfer"] += 1
             self._at(
@@ -408,17 +392,7 @@ class VoiceCalls(AgentBehaviour):
                 thisDNRole="AddedBy",
                 otherDN=b.spec.dn,
             )
-            self._t(
-                b,
-                "EventPartyChanged",
-                thisDN=b.spec.dn,
-                connID=conn1,
-                previousConnID=conn2,
-                callType="Inbound",
-                thisDNRole="ConferenceMember",
-                otherDN=a.spec.dn,
-            )
-            self._retype(b, b.legs[conn2], conn1, "Inbound")
+            self._consult_joins(b, conn2, conn1, thisDNRole="ConferenceMember", otherDN=a.spec.dn)
             call.member, call.ending = b, "release"
             self.counts["conference"] += 1
             self._at(self._uniform(20.0, 120.0), self._conference_leave, call, call.token)
@@ -431,6 +405,20 @@ class VoiceCalls(AgentBehaviour):
             self.counts["consult"] += 1
             self._at(max(5.0, self._lognormal(45.0)), self._talk_end, call, call.token)
             self._work_done(b, acw=False)
+
+    def _consult_joins(self, b: Agent, conn2: str, conn1: str, **attrs: Any) -> None:
+        """The consulted agent's leg becomes a leg of the customer's call (transfer or
+        conference completed)."""
+        self._t(
+            b,
+            "EventPartyChanged",
+            thisDN=b.spec.dn,
+            connID=conn1,
+            previousConnID=conn2,
+            callType="Inbound",
+            **attrs,
+        )
+        self._retype(b, b.legs[conn2], conn1, "Inbound")
 
     def _conference_leave(self, call: VoiceCall, token: int) -> None:
         if token != call.token or call.agent is None or call.member is None:
