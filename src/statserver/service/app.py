@@ -74,7 +74,7 @@ class ServerOptions:
     input_queue_size: int = 10_000
     reload_poll_interval: float = 2.0
     #: seconds between two moves of the live objects out of the collector's reach (0: never)
-    gc_freeze_interval: float = 1.0
+    gc_freeze_interval: float = 0.2
     #: WebSocket permessage-deflate (smaller frames for remote clients, more CPU per push)
     websocket_compression: bool = False
     #: batched clients (``?batch=1``) get at most one frame every so many seconds (0: one
@@ -244,6 +244,8 @@ class StatServer:
         self._tasks.append(asyncio.create_task(self._engine_loop(), name="engine"))
         self._tasks.append(asyncio.create_task(self._ticker(), name="ticker"))
         self._tasks.append(asyncio.create_task(self._watch_loop(), name="loop-watch"))
+        if self.options.gc_freeze_interval > 0:
+            self._tasks.append(asyncio.create_task(self._freezer(), name="gc-freeze"))
         if self.options.auto_backup_interval > 0:
             self._tasks.append(asyncio.create_task(self._backups(), name="backup"))
         if self.config_path is not None:
@@ -370,19 +372,28 @@ class StatServer:
         times = [t.ts + max(0.0, wall - t.tl) for t in self.engine.tenants.values() if t.started]
         return (min(times) if times else wall) - 1.0
 
-    def freeze_objects(self, *, full: bool = True) -> float:
+    def freeze_objects(self) -> float:
         """Collect the garbage, then move every object alive out of the cyclic collector's
         reach (``gc.freeze``): the statistics, the object state and the pool live for hours,
         and a full collection that walks tens of millions of them stalls the event loop for
-        seconds.  Later collections walk only what was created since.
-
-        ``full=False`` (the periodic freeze) collects the young generations only, a pause of
-        milliseconds: the old unfrozen objects were walked by the collector's own full
-        collections, which are cheap once the bulk is frozen.  Returns the seconds it took."""
+        seconds.  Later collections walk only what was created since: done every
+        ``gc-freeze-interval`` (:meth:`_freezer`), each is a pause of milliseconds.  Returns
+        the seconds it took."""
         t = time.perf_counter()
-        gc.collect(2 if full else 1)
+        gc.collect()
         gc.freeze()
         return time.perf_counter() - t
+
+    async def _freezer(self) -> None:
+        """Every ``gc-freeze-interval``: a full collection of what is not frozen yet, then
+        freeze it.  Short intervals keep each collection short (it walks only the objects
+        that survived since the last one) and reclaim cyclic garbage before it is frozen."""
+        interval = self.options.gc_freeze_interval
+        while True:
+            await asyncio.sleep(interval)
+            took = self.freeze_objects()
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("gc: collected and froze in %.4f s", took)
 
     async def _watch_loop(self, period: float = 0.05) -> None:
         """Measure how late the event loop wakes a sleeping task: the stalls that hold
@@ -403,8 +414,7 @@ class StatServer:
         return self.clock()
 
     async def _ticker(self) -> None:
-        last_sweep = last_freeze = self.clock()
-        freezes = 0
+        last_sweep = self.clock()
         while True:
             now = self.clock()
             await asyncio.sleep(1.0 - (now % 1.0))
@@ -429,16 +439,6 @@ class StatServer:
                 if removed:
                     self.journal.flush()
                     log.info("removed %d statistics unused for too long", removed)
-            freeze = self.options.gc_freeze_interval
-            if freeze > 0 and now - last_freeze >= freeze:
-                last_freeze = now
-                freezes += 1
-                # a full collection of what is not frozen yet every tenth time, so that
-                # cyclic garbage that reached the oldest generation is not frozen for good
-                took = self.freeze_objects(full=freezes % 10 == 0)
-                if log.isEnabledFor(logging.DEBUG):
-                    # counting the frozen objects walks them all: tens of milliseconds
-                    log.debug("gc: %d objects frozen in %.3f s", gc.get_freeze_count(), took)
             self.metrics.pushes.inc(self.pool.pushes - pushes)
             self.metrics.statistics.set(self.engine.statistic_count())
             self.metrics.subscriptions.set(self.pool.subscription_count)
