@@ -20,6 +20,8 @@ __all__ = [
     "Request",
     "decode_request",
     "error_event",
+    "info_body",
+    "info_prefix",
 ]
 
 REQUESTS: Final = (
@@ -94,6 +96,22 @@ def decode_request(data: bytes | str) -> Request:
             )
         req.notification.mode = mode
     return req
+
+
+_encoder: Final = msgspec.json.Encoder()
+
+
+def info_prefix(reference_id: Any) -> bytes:
+    """The start of a subscription's ``Info`` events, up to the value: encoded once when
+    the subscription is made."""
+    return b'{"event":"Info","referenceId":' + _encoder.encode(reference_id) + b',"value":'
+
+
+def info_body(value: Any, now: float, interval_start: int | None) -> bytes:
+    """The rest of an ``Info`` event after :func:`info_prefix`: the value, the time and the
+    interval start.  Encoded once per statistic and pushed to every subscriber of it."""
+    start = b"" if interval_start is None else b',"intervalStart":%d' % interval_start
+    return b'%b,"time":%d%b}' % (_encoder.encode(value), int(now), start)
 
 
 def error_event(reference_id: Any, code: str, message: str) -> dict[str, Any]:

@@ -5,16 +5,24 @@ send in :attr:`ClientSession.outbox`; the pool calls :meth:`send_info` and frien
 value must be pushed.  The transport (WebSocket) only moves bytes: it drains the outbox and
 closes the connection when :attr:`overflowed` is set (the client is too slow and its bounded
 queue is full: it is cut off without slowing the others).
+
+Events are queued already encoded as JSON (bytes): an ``Info`` event is put together from
+its subscription's encoded prefix and a body that the pool encodes once for all the
+subscribers of a statistic, and the queue holds nothing for the cyclic garbage collector
+to walk.  :meth:`ClientSession.take_encoded` drains it for a transport;
+:meth:`ClientSession.take` gives the events decoded.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
 
 from statserver.errors import ErrorCode, RequestError
-from statserver.protocol.messages import Request, decode_request, error_event
+from statserver.protocol.messages import Request, decode_request, error_event, info_body
 from statserver.protocol.requests import statistic_request
 from statserver.service.pool import StatPool, Subscription
 
@@ -26,6 +34,8 @@ __all__ = ["ClientSession"]
 log = logging.getLogger("statserver.clients")
 
 _PROFILE_PARTS = ("StatTypes", "TimeProfiles", "TimeRanges", "Filters")
+_encoder: Final = msgspec.json.Encoder()
+_decoder: Final = msgspec.json.Decoder()
 
 
 class ClientSession:
@@ -43,37 +53,48 @@ class ClientSession:
         self.max_queue = max_queue
         self.default_tenant = default_tenant
         self.validity_events = validity_events
-        self.outbox: deque[dict[str, Any]] = deque()
+        #: the events to send, each encoded as JSON
+        self.outbox: deque[bytes] = deque()
         self.overflowed = False
         self.subs: dict[Any, Subscription] = {}
         self.closed = False
 
     # -- output ---------------------------------------------------------------------------------
     def _put(self, event: dict[str, Any]) -> None:
+        self._put_encoded(_encoder.encode(event))
+
+    def _put_encoded(self, data: bytes) -> None:
         if self.overflowed or self.closed:
             return
         if len(self.outbox) >= self.max_queue:
             self.overflowed = True
             return
-        self.outbox.append(event)
+        self.outbox.append(data)
 
-    def take(self) -> list[dict[str, Any]]:
+    def take_encoded(self) -> list[bytes]:
+        """Every queued event, as JSON, in order; the queue is emptied."""
         out = list(self.outbox)
         self.outbox.clear()
         return out
 
-    def send_info(self, sub: Subscription, value: Any, now: float, start: int | None) -> None:
+    def take(self) -> list[dict[str, Any]]:
+        """Every queued event, decoded, in order; the queue is emptied."""
+        return [_decoder.decode(data) for data in self.take_encoded()]
+
+    def send_info(
+        self,
+        sub: Subscription,
+        value: Any,
+        now: float,
+        start: int | None,
+        body: bytes | None = None,
+    ) -> None:
         """An ``Info`` event; ``start`` is the start of the statistic's current interval
-        (the pool reads it once for every subscriber of a statistic)."""
-        event: dict[str, Any] = {
-            "event": "Info",
-            "referenceId": sub.ref,
-            "value": value,
-            "time": int(now),
-        }
-        if start is not None:
-            event["intervalStart"] = start
-        self._put(event)
+        and ``body`` the event encoded after the reference id (:func:`info_body`): the pool
+        reads and encodes them once for every subscriber of a statistic."""
+        if body is None:
+            body = info_body(value, now, start)
+        self._put_encoded(sub.info_prefix + body)
         sub.record(value, now)
 
     def _send_current(self, sub: Subscription, now: float) -> None:

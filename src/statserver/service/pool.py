@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from statserver.core.engine import Engine, IntervalEnded, StatisticRequest
 from statserver.core.stats.statistic import Statistic
+from statserver.protocol.messages import info_body, info_prefix
 
 if TYPE_CHECKING:
     from statserver.protocol.session import ClientSession
@@ -43,6 +44,7 @@ class Subscription:
         "active",
         "due",
         "frequency",
+        "info_prefix",
         "insensitivity",
         "last_sent",
         "last_value",
@@ -69,6 +71,8 @@ class Subscription:
     ) -> None:
         self.session = session
         self.ref = ref
+        #: its ``Info`` events up to the value, encoded once
+        self.info_prefix = info_prefix(ref)
         self.stat = stat
         self.mode = mode
         self.frequency = max(0.1, frequency)
@@ -224,6 +228,7 @@ class StatPool:
                 continue
             value: Any = _UNSET
             start: Any = _UNSET
+            body = b""
             for sub in subs:
                 if sub.suspended or sub.mode != "Changes":
                     continue
@@ -235,7 +240,8 @@ class StatPool:
                 if sub.significant(value):
                     if start is _UNSET:
                         start = self.interval_start(stat)
-                    sub.session.send_info(sub, value, now, start)
+                        body = info_body(value, now, start)
+                    sub.session.send_info(sub, value, now, start, body)
                     self.pushes += 1
 
     def tick_work(self, now: float) -> list[list[Subscription]]:
@@ -264,6 +270,7 @@ class StatPool:
             stat = subs[0].stat
             value: Any = _UNSET
             start: Any = _UNSET
+            body = b""
             moving = stat.time_dependent
             for sub in subs:
                 if sub.mode == "Periodical":
@@ -281,7 +288,8 @@ class StatPool:
                     elif sub.insensitivity <= 0 or sub.significant(value):
                         if start is _UNSET:
                             start = self.interval_start(stat)
-                        sub.session.send_info(sub, value, now, start)
+                            body = info_body(value, now, start)
+                        sub.session.send_info(sub, value, now, start, body)
                         self.pushes += 1
                 elif (
                     sub.mode == "Changes" and moving and not sub.target_state and not sub.suspended
@@ -291,7 +299,8 @@ class StatPool:
                     if sub.significant(value):
                         if start is _UNSET:
                             start = self.interval_start(stat)
-                        sub.session.send_info(sub, value, now, start)
+                            body = info_body(value, now, start)
+                        sub.session.send_info(sub, value, now, start, body)
                         self.pushes += 1
 
     def resets(self, ended: Iterable[IntervalEnded]) -> None:

@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
-import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -29,7 +28,6 @@ from statserver.service.app import StatServer
 __all__ = ["WsConnection", "create_app"]
 
 log = logging.getLogger("statserver.clients")
-_encoder: Final = msgspec.json.Encoder()
 
 
 class WsConnection:
@@ -95,13 +93,13 @@ class WsConnection:
                     await asyncio.sleep(wait)
                 next_frame = loop.time() + interval
             self._wake.clear()
-            events = self.session.take()
+            events = self.session.take_encoded()
             if self.batch:
                 if events:
-                    await ws.send_text(_encoder.encode(events).decode())
+                    await ws.send_text((b"[" + b",".join(events) + b"]").decode())
                 continue
             for event in events:
-                await ws.send_text(_encoder.encode(event).decode())
+                await ws.send_text(event.decode())
 
     async def serve(self) -> None:
         ws = self.websocket
