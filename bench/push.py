@@ -76,6 +76,7 @@ from bench.generate import (
     generate,
     load_data,
 )
+from statserver.cli import _run_async
 
 __all__ = ["main", "subscriptions"]
 
@@ -127,6 +128,29 @@ def subscriptions(center: Center, client: int, per_client: int) -> list[dict[str
 # ------------------------------------------------------------------------------ load process
 _TIME = re.compile(rb'"time":[^,]*')
 _PROBE = re.compile(r'"referenceId":0,"value":(\d+)')
+
+
+class _GcClock:
+    """Time the server's process spends in the cyclic garbage collector, by generation."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.seconds = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self.longest = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+            return
+        took = time.perf_counter() - self.started
+        gen = info["generation"]
+        self.seconds[gen] += took
+        self.count[gen] += 1
+        self.longest = max(self.longest, took)
+
+    def reset(self) -> None:
+        self.__init__()  # type: ignore[misc]
 
 
 class _Client:
@@ -448,11 +472,15 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
         "max-output-queue-size": 10_000_000,
         "batch-frame-interval": args.batch_frame_interval,
     }
+    if args.gc_freeze_interval is not None:
+        data["options"]["gc-freeze-interval"] = args.gc_freeze_interval
     config = load_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="statserver-push-"))
     phases: dict[str, Any] = {}
     profiles: dict[str, str] = {}
     result: dict[str, Any] = {}
+    gc_clock = _GcClock()
+    gc.callbacks.append(gc_clock)
     async with running(config, storage=str(tmp / "backup.sqlite")) as (server, url):
         child.stdin.write(f"GO {url}\n".encode())
         await child.stdin.drain()
@@ -476,6 +504,7 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                 if edge == "start":
                     marks[name] = now
                     server.loop_lag_max = 0.0
+                    gc_clock.reset()
                     if args.profile and phase == args.profile_phase:
                         profiler = cProfile.Profile()
                         profiler.enable()
@@ -497,6 +526,10 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
                         "server_cpu_share": round((now[1] - c0) / span, 3),
                         "server_us_per_push": round(1e6 * (now[1] - c0) / max(1, now[2] - p0), 2),
                         "server_longest_stall_ms": round(1000 * server.loop_lag_max, 1),
+                        "server_gc_share": round(sum(gc_clock.seconds) / span, 3),
+                        "server_gc_collections": list(gc_clock.count),
+                        "server_gc_ms_by_generation": [round(1000 * x) for x in gc_clock.seconds],
+                        "server_gc_longest_ms": round(1000 * gc_clock.longest, 1),
                     }
             elif text.startswith("RESULT "):
                 result = json.loads(text[7:])
@@ -531,7 +564,9 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "processes: the server in this one (one core), the fake T-Server and the clients in "
         "another (the other core)"
     )
-    result = asyncio.run(_server_main(args, say))
+    # the server's event loop as `statserver run` has it (uvloop where installed)
+    # on the event loop `statserver run` uses (uvloop where installed), and so is the load
+    result = _run_async(_server_main(args, say))
     server = result["server"]
     say(
         f"server: {server['statistics']:,} statistics open, rejected {server['rejected'] or 0}, "
@@ -555,7 +590,11 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
                 f"{s.get('server_pushes_per_second', 0):,}/s, "
                 f"{s.get('server_us_per_push', 0)} us CPU each); CPU: server "
                 f"{s.get('server_cpu_share', 0):.0%}, load process {r['load_cpu_share']:.0%}; "
-                f"longest server event-loop stall {s.get('server_longest_stall_ms', 0)} ms"
+                f"longest server event-loop stall {s.get('server_longest_stall_ms', 0)} ms; "
+                f"server in the garbage collector {s.get('server_gc_share', 0):.1%} "
+                f"(collections by generation {s.get('server_gc_collections')}, "
+                f"{s.get('server_gc_ms_by_generation')} ms, longest "
+                f"{s.get('server_gc_longest_ms')} ms)"
             )
             if lat:
                 say(
@@ -603,6 +642,12 @@ def parser() -> argparse.ArgumentParser:
         default=0.0,
         help="the server option batch-frame-interval, seconds (0: the default)",
     )
+    p.add_argument(
+        "--gc-freeze-interval",
+        type=float,
+        default=None,
+        help="the server option gc-freeze-interval, seconds (default: the server's)",
+    )
     p.add_argument("--events", type=int, default=None, help="events generated (1,000,000)")
     p.add_argument(
         "--framing", choices=("single", "batch", "both"), default="both", help="WebSocket framing"
@@ -632,7 +677,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     if args.smoke and args.rate == 5000.0:
         args.rate = 1000.0
     if args.role == "load":
-        asyncio.run(_load_main(args))
+        _run_async(_load_main(args))
         return 0
     size = args.size
     args.passthrough = [
