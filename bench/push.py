@@ -76,7 +76,7 @@ from bench.generate import (
     generate,
     load_data,
 )
-from statserver.cli import _run_async
+from statserver.cli import LOOPS, _run_async
 
 __all__ = ["main", "subscriptions"]
 
@@ -561,12 +561,11 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"probe event every {args.probe_every} events"
     )
     say(
-        "processes: the server in this one (one core), the fake T-Server and the clients in "
-        "another (the other core)"
+        f"processes: the server in this one (one core, {args.loop} event loop), the fake "
+        "T-Server and the clients in another (the other core)"
     )
-    # the server's event loop as `statserver run` has it (uvloop where installed)
-    # on the event loop `statserver run` uses (uvloop where installed), and so is the load
-    result = _run_async(_server_main(args, say))
+    # on the event loop `statserver run --loop` uses (uvloop by default); the load on uvloop
+    result = _run_async(_server_main(args, say), args.loop)
     server = result["server"]
     say(
         f"server: {server['statistics']:,} statistics open, rejected {server['rejected'] or 0}, "
@@ -623,6 +622,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         say(text)
     say(f"load average now: {machine()['load_average']}")
     result["machine"] = mach
+    result["loop"] = args.loop
     result["clients"] = args.clients
     result["stats_per_client"] = args.stats_per_client
     return result
@@ -647,6 +647,12 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="the server option gc-freeze-interval, seconds (default: the server's)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="uvloop",
+        help="the server's event loop, as `statserver run --loop` (uvloop)",
     )
     p.add_argument("--events", type=int, default=None, help="events generated (1,000,000)")
     p.add_argument(

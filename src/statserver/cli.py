@@ -78,7 +78,13 @@ def _setup_logging(level: str, fmt: str = "text") -> None:
     setup_logging(level, fmt)
 
 
-def _event_loop() -> Any:
+#: the event loops ``statserver run --loop`` accepts
+LOOPS = ("uvloop", "asyncio")
+
+
+def _event_loop(loop: str = "uvloop") -> Any:
+    if loop == "asyncio":
+        return None
     try:
         import uvloop
     except ImportError:  # pragma: no cover - not on Linux
@@ -117,8 +123,22 @@ def _event_loop() -> Any:
     type=click.Choice(["text", "json"]),
     help="json: one JSON object per line (time, level, logger, message, ...).",
 )
+@click.option(
+    "--loop",
+    default="uvloop",
+    show_default=True,
+    type=click.Choice(LOOPS),
+    help="Event loop. uvloop gives batched clients (?batch=1) the shorter latency tail; "
+    "asyncio pushes one-frame-per-value clients at about twice the rate (bench/README.md).",
+)
 def run(
-    config_path: str, host: str, port: int, backup: str | None, log_level: str, log_format: str
+    config_path: str,
+    host: str,
+    port: int,
+    backup: str | None,
+    log_level: str,
+    log_format: str,
+    loop: str,
 ) -> None:
     """Run the server: connect to the configured sources and serve clients."""
     from statserver.errors import BackupError
@@ -126,7 +146,9 @@ def run(
 
     _setup_logging(log_level, log_format)
     try:
-        _run_async(serve(config_path, host=host, port=port, storage=backup, log_level=log_level))
+        _run_async(
+            serve(config_path, host=host, port=port, storage=backup, log_level=log_level), loop
+        )
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
     except BackupError as exc:
@@ -135,11 +157,11 @@ def run(
         pass
 
 
-def _run_async(coro: Any) -> Any:
-    """Run a coroutine on uvloop when it is installed."""
+def _run_async(coro: Any, loop: str = "uvloop") -> Any:
+    """Run a coroutine on uvloop (when it is installed) or on asyncio's own loop."""
     import asyncio
 
-    with asyncio.Runner(loop_factory=_event_loop()) as runner:
+    with asyncio.Runner(loop_factory=_event_loop(loop)) as runner:
         return runner.run(coro)
 
 

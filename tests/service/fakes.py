@@ -592,8 +592,10 @@ class ServerProcess:
         *,
         port: int | None = None,
         log_level: str = "info",
+        loop: str = "uvloop",
     ) -> None:
         self.log_level = log_level
+        self.loop = loop
         self.config = config
         self.backup = backup
         self.log = log
@@ -618,6 +620,8 @@ class ServerProcess:
                     self.backup,
                     "--log-level",
                     self.log_level,
+                    "--loop",
+                    self.loop,
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

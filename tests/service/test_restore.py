@@ -435,11 +435,15 @@ async def kill_and_compare(
     media_every: int = 6,
     backup_b: str | None = None,
 ) -> dict[str, Any]:
-    """Run A and B over the same traffic; kill -9 B in the middle; compare everything."""
+    """Run A and B over the same traffic; kill -9 B in the middle; compare everything.
+    A runs on asyncio's own event loop and B on uvloop (``statserver run --loop``): the
+    values must not depend on the loop either."""
     config = restore_config(tmp_path)
     runs = traffic(seed, voice_steps, media_every)
     last_time = max(json.loads(lines[-1])["time"] for _, lines in runs)
-    a = ServerProcess(config, str(tmp_path / "a.sqlite"), tmp_path / "a.log", log_level="warning")
+    a = ServerProcess(
+        config, str(tmp_path / "a.sqlite"), tmp_path / "a.log", log_level="warning", loop="asyncio"
+    )
     b_backup = backup_b or str(tmp_path / "b.sqlite")
     b = ServerProcess(config, b_backup, tmp_path / "b.log", log_level="warning")
     processes.extend([a, b])
