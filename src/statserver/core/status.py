@@ -19,12 +19,13 @@ group status, capacity (Routable/NotRoutable) and the facts virtual groups test.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item
+from statserver.core.model import ObjectType
 from statserver.core.options import EngineOptions
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, PlaceState
-from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, priority
+from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_PRIORITY, priority
 
 if TYPE_CHECKING:
     from statserver.core.tenant import TenantEngine
@@ -41,6 +42,12 @@ __all__ = [
 
 _DN_SPT_DESC = tuple(reversed(DN_SPT))
 _NOT_READY = priority("NotReadyForNextCall")
+#: the priority table's rank of a status name (``priority`` without the call)
+_RANK: Final = STATUS_PRIORITY.get
+
+
+def _status_rank(dn: DnState) -> int:
+    return _RANK(dn.status, -1)
 
 
 def dn_status(dn: DnState) -> tuple[str, Attrs]:
@@ -91,7 +98,7 @@ def _combine(
 def _voice_of(dns: list[DnState]) -> tuple[str, Attrs] | None:
     if not dns:
         return None
-    best = max(dns, key=lambda d: priority(d.status))
+    best = max(dns, key=_status_rank) if len(dns) > 1 else dns[0]
     return best.status, best.status_item.attrs
 
 
@@ -133,18 +140,22 @@ def place_status(eng: TenantEngine, place: PlaceState) -> tuple[str, Attrs]:
 
 def group_status(group: GroupState, options: EngineOptions) -> str:
     best, best_p = "", -1
+    skip_logged_out = options.group_status_ignores_logged_out
+    members = False
+    rank = _RANK
     for name, count in group.counts.items():
         if count <= 0:
             continue
-        if name == "LoggedOut" and options.group_status_ignores_logged_out:
+        members = True
+        if skip_logged_out and name == "LoggedOut":
             continue
-        p = priority(name)
+        p = rank(name, -1)
         if p > best_p:
             best, best_p = name, p
     if best:
         return best
-    if any(c > 0 for c in group.counts.values()):
-        return "LoggedOut" if group.kind.value == "GroupAgents" else "NotMonitored"
+    if members:
+        return "LoggedOut" if group.kind is ObjectType.GROUP_AGENTS else "NotMonitored"
     return "NotMonitored"
 
 
@@ -185,14 +196,14 @@ def capacity_vector(eng: TenantEngine, agent: AgentState) -> dict[str, tuple[boo
     caps = agent.info.capacity
     default = eng.options.default_capacity
     if agent.login_dns:
-        dns = eng.agent_dns(agent)
-        current = sum(len(d.calls) for d in dns)
-        ready = any(
-            d.login is not None
-            and d.login.mode_item is not None
-            and d.login.mode_item.name == "WaitForNextCall"
-            for d in dns
-        )
+        current = 0
+        ready = False
+        for d in eng.agent_dns(agent):
+            current += len(d.calls)
+            login = d.login
+            if not ready and login is not None:
+                mode = login.mode_item
+                ready = mode is not None and mode.name == "WaitForNextCall"
         maximum = caps.get("voice", default.get("voice", 1))
         out["voice"] = (ready, current, maximum, max(0, maximum - current) if ready else 0)
     per_media: dict[str, list[MediaChannel]] = {}
@@ -227,6 +238,11 @@ def update_capacity(eng: TenantEngine, agent: AgentState) -> None:
             continue
         if current is not None:
             eng.end(carrier, carrier.open, current)
-        carrier.by_media[media] = eng.start(
-            carrier, carrier.open, name, EMPTY_ATTRS.replace(media_type=media)
-        )
+        attrs = _MEDIA_ATTRS.get(media)
+        if attrs is None:
+            attrs = _MEDIA_ATTRS[media] = EMPTY_ATTRS.replace(media_type=media)
+        carrier.by_media[media] = eng.start(carrier, carrier.open, name, attrs)
+
+
+#: the attributes of Routable and NotRoutable actions, one per media (attributes are frozen)
+_MEDIA_ATTRS: dict[str, Attrs] = {}

@@ -18,6 +18,7 @@ Families say where an action happens: on a *regular* DN (extension, ACD position
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Final
@@ -31,6 +32,7 @@ __all__ = [
     "MEDIATION_SPT",
     "MEDIA_STATUS_NAME",
     "STATUS_NAMES",
+    "STATUS_PRIORITY",
     "VOICE_TO_MEDIA",
     "ActionSpec",
     "Family",
@@ -554,6 +556,8 @@ MEDIATION_SPT: Final[tuple[str, ...]] = ("NotMonitored", "Monitored")
 STATUS_NAMES: Final[frozenset[str]] = frozenset(AGENT_SPT)
 
 _PRIORITY: Final[dict[str, int]] = {name: i for i, name in enumerate(AGENT_SPT)}
+#: status name -> its rank in the agent/DN priority table (higher wins)
+STATUS_PRIORITY: Final[Mapping[str, int]] = _PRIORITY
 
 
 def priority(status: str) -> int:
