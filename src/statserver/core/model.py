@@ -34,10 +34,6 @@ __all__ = [
 class ObjectType(Enum):
     """Statistic object types, as named in the client protocol (PSDK names)."""
 
-    #: members are singletons: hashed by identity in C, not by name in Python (they are in
-    #: the keys looked up for every event)
-    __hash__ = object.__hash__
-
     AGENT = "Agent"
     PLACE = "AgentPlace"
     GROUP_AGENTS = "GroupAgents"

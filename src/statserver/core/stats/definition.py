@@ -23,10 +23,6 @@ __all__ = ["StatDef", "Subject", "expand_mask", "parse_stat_type"]
 
 
 class Subject(Enum):
-    #: members are singletons: hashed by identity in C, not by name in Python (they are in
-    #: the keys looked up for every event)
-    __hash__ = object.__hash__
-
     DN_ACTION = "DNAction"
     DN_STATUS = "DNStatus"
     AGENT_STATUS = "AgentStatus"
