@@ -352,6 +352,19 @@ async def _load_main(args: argparse.Namespace) -> None:
     # would delay the receipts and count as server latency
     gc.collect()
     gc.freeze()
+    # the load's own pauses: a receipt that waits for them counts as server latency
+    load_gc = _GcClock()
+    gc.callbacks.append(load_gc)
+    lag = {"max": 0.0}
+
+    async def watch(period: float = 0.005) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            t = loop.time()
+            await asyncio.sleep(period)
+            lag["max"] = max(lag["max"], loop.time() - t - period)
+
+    watcher = asyncio.create_task(watch())
     results: dict[str, Any] = {"registered": registered}
     framings = ("single", "batch") if args.framing == "both" else (args.framing,)
     for framing in framings:
@@ -383,6 +396,8 @@ async def _load_main(args: argparse.Namespace) -> None:
             m0 = sum(c.messages for c in clients)
             p0 = feeder.probes
             cpu0 = time.process_time()
+            load_gc.reset()
+            lag["max"] = 0.0
             _say(f"PHASE {framing} {phase} start")
             t0 = time.time()
             sent, took = await _feed(writer, feeder, rate, args.seconds)
@@ -402,6 +417,8 @@ async def _load_main(args: argparse.Namespace) -> None:
                 "messages": sum(c.messages for c in clients) - m0,
                 "received_per_second": round(events / span),
                 "load_cpu_share": round(cpu / span, 3),
+                "load_longest_stall_ms": round(1000 * lag["max"], 1),
+                "load_gc_longest_ms": round(1000 * load_gc.longest, 1),
                 "probes": probes,
                 "latency_samples": len(lat),
                 "expected_samples": probes * len(clients),
@@ -426,6 +443,7 @@ async def _load_main(args: argparse.Namespace) -> None:
                 await task
         results[framing] = res
         await asyncio.sleep(0.5)
+    watcher.cancel()
     _say("RESULT " + json.dumps(results))
     writer.close()
     srv.close()
@@ -593,7 +611,9 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
                 f"server in the garbage collector {s.get('server_gc_share', 0):.1%} "
                 f"(collections by generation {s.get('server_gc_collections')}, "
                 f"{s.get('server_gc_ms_by_generation')} ms, longest "
-                f"{s.get('server_gc_longest_ms')} ms)"
+                f"{s.get('server_gc_longest_ms')} ms); load process: longest stall "
+                f"{r.get('load_longest_stall_ms')} ms, longest collection "
+                f"{r.get('load_gc_longest_ms')} ms"
             )
             if lat:
                 say(
