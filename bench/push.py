@@ -131,13 +131,12 @@ _PROBE = re.compile(r'"referenceId":0,"value":(\d+)')
 
 
 class _GcClock:
-    """Time the server's process spends in the cyclic garbage collector, by generation."""
+    """Time a process spends in the cyclic garbage collector, by generation (a
+    ``gc.callbacks`` entry)."""
 
     def __init__(self) -> None:
         self.started = 0.0
-        self.seconds = [0.0, 0.0, 0.0]
-        self.count = [0, 0, 0]
-        self.longest = 0.0
+        self.reset()
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -150,7 +149,9 @@ class _GcClock:
         self.longest = max(self.longest, took)
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.count = [0, 0, 0]
+        self.longest = 0.0
 
 
 class _Client:
@@ -499,65 +500,70 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     gc_clock = _GcClock()
     gc.callbacks.append(gc_clock)
-    async with running(config, storage=str(tmp / "backup.sqlite")) as (server, url):
-        child.stdin.write(f"GO {url}\n".encode())
-        await child.stdin.drain()
-        profiler: cProfile.Profile | None = None
-        marks: dict[str, Any] = {}
-        while True:
-            raw = await child.stdout.readline()
-            if not raw:
-                msg = "the load process ended without a result"
-                raise SystemExit(msg)
-            text = raw.decode().strip()
-            if text.startswith("PHASE "):
-                _, framing, phase, edge = text.split()
-                name = f"{framing} {phase}"
-                now = (
-                    time.perf_counter(),
-                    time.process_time(),
-                    server.pool.pushes,
-                    server.engine.counters.applied,
-                )
-                if edge == "start":
-                    marks[name] = now
-                    server.loop_lag_max = 0.0
-                    gc_clock.reset()
-                    if args.profile and phase == args.profile_phase:
-                        profiler = cProfile.Profile()
-                        profiler.enable()
-                else:
-                    if profiler is not None:
-                        profiler.disable()
-                        out = io.StringIO()
-                        st = pstats.Stats(profiler, stream=out)
-                        st.sort_stats("tottime").print_stats(args.profile)
-                        profiles[name] = out.getvalue()
-                        profiler = None
-                    w0, c0, p0, a0 = marks[name]
-                    span = max(now[0] - w0, 1e-9)
-                    phases[name] = {
-                        "server_pushes": now[2] - p0,
-                        "server_pushes_per_second": round((now[2] - p0) / span),
-                        "events_applied": now[3] - a0,
-                        "events_applied_per_second": round((now[3] - a0) / span),
-                        "server_cpu_share": round((now[1] - c0) / span, 3),
-                        "server_us_per_push": round(1e6 * (now[1] - c0) / max(1, now[2] - p0), 2),
-                        "server_longest_stall_ms": round(1000 * server.loop_lag_max, 1),
-                        "server_gc_share": round(sum(gc_clock.seconds) / span, 3),
-                        "server_gc_collections": list(gc_clock.count),
-                        "server_gc_ms_by_generation": [round(1000 * x) for x in gc_clock.seconds],
-                        "server_gc_longest_ms": round(1000 * gc_clock.longest, 1),
-                    }
-            elif text.startswith("RESULT "):
-                result = json.loads(text[7:])
-                break
-        result["server"] = {
-            "statistics": len(server.engine.statistics()),
-            "rejected": dict(server.engine.counters.rejected),
-            "sessions_left": len(server.sessions),
-            "phases": phases,
-        }
+    try:
+        async with running(config, storage=str(tmp / "backup.sqlite")) as (server, url):
+            child.stdin.write(f"GO {url}\n".encode())
+            await child.stdin.drain()
+            profiler: cProfile.Profile | None = None
+            marks: dict[str, Any] = {}
+            while True:
+                raw = await child.stdout.readline()
+                if not raw:
+                    msg = "the load process ended without a result"
+                    raise SystemExit(msg)
+                text = raw.decode().strip()
+                if text.startswith("PHASE "):
+                    _, framing, phase, edge = text.split()
+                    name = f"{framing} {phase}"
+                    now = (
+                        time.perf_counter(),
+                        time.process_time(),
+                        server.pool.pushes,
+                        server.engine.counters.applied,
+                    )
+                    if edge == "start":
+                        marks[name] = now
+                        server.loop_lag_max = 0.0
+                        gc_clock.reset()
+                        if args.profile and phase == args.profile_phase:
+                            profiler = cProfile.Profile()
+                            profiler.enable()
+                    else:
+                        if profiler is not None:
+                            profiler.disable()
+                            out = io.StringIO()
+                            st = pstats.Stats(profiler, stream=out)
+                            st.sort_stats("tottime").print_stats(args.profile)
+                            profiles[name] = out.getvalue()
+                            profiler = None
+                        w0, c0, p0, a0 = marks[name]
+                        span = max(now[0] - w0, 1e-9)
+                        cpu = now[1] - c0
+                        gc_seconds = gc_clock.seconds
+                        phases[name] = {
+                            "server_pushes": now[2] - p0,
+                            "server_pushes_per_second": round((now[2] - p0) / span),
+                            "events_applied": now[3] - a0,
+                            "events_applied_per_second": round((now[3] - a0) / span),
+                            "server_cpu_share": round(cpu / span, 3),
+                            "server_us_per_push": round(1e6 * cpu / max(1, now[2] - p0), 2),
+                            "server_longest_stall_ms": round(1000 * server.loop_lag_max, 1),
+                            "server_gc_share": round(sum(gc_seconds) / span, 3),
+                            "server_gc_collections": list(gc_clock.count),
+                            "server_gc_ms_by_generation": [round(1e3 * x) for x in gc_seconds],
+                            "server_gc_longest_ms": round(1000 * gc_clock.longest, 1),
+                        }
+                elif text.startswith("RESULT "):
+                    result = json.loads(text[7:])
+                    break
+            result["server"] = {
+                "statistics": len(server.engine.statistics()),
+                "rejected": dict(server.engine.counters.rejected),
+                "sessions_left": len(server.sessions),
+                "phases": phases,
+            }
+    finally:
+        gc.callbacks.remove(gc_clock)
     await child.wait()
     for f in tmp.iterdir():
         f.unlink()
