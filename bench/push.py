@@ -76,7 +76,7 @@ from bench.generate import (
     generate,
     load_data,
 )
-from statserver.cli import LOOPS, _run_async
+from statserver.cli import LOOPS, run_async
 
 __all__ = ["main", "subscriptions"]
 
@@ -589,7 +589,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "T-Server and the clients in another (the other core)"
     )
     # on the event loop `statserver run --loop` uses (uvloop by default); the load on uvloop
-    result = _run_async(_server_main(args, say), args.loop)
+    result = run_async(_server_main(args, say), args.loop)
     server = result["server"]
     say(
         f"server: {server['statistics']:,} statistics open, rejected {server['rejected'] or 0}, "
@@ -709,7 +709,7 @@ def main(argv: Sequence[str] | None = None, out: Any = None) -> int:
     if args.smoke and args.rate == 5000.0:
         args.rate = 1000.0
     if args.role == "load":
-        _run_async(_load_main(args))
+        run_async(_load_main(args))
         return 0
     size = args.size
     args.passthrough = [

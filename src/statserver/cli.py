@@ -10,7 +10,7 @@ import click
 
 from statserver.errors import ConfigError
 
-__all__ = ["main"]
+__all__ = ["LOOPS", "main", "run_async"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -146,7 +146,7 @@ def run(
 
     _setup_logging(log_level, log_format)
     try:
-        _run_async(
+        run_async(
             serve(config_path, host=host, port=port, storage=backup, log_level=log_level), loop
         )
     except ConfigError as exc:
@@ -157,7 +157,7 @@ def run(
         pass
 
 
-def _run_async(coro: Any, loop: str = "uvloop") -> Any:
+def run_async(coro: Any, loop: str = "uvloop") -> Any:
     """Run a coroutine on uvloop (when it is installed) or on asyncio's own loop."""
     import asyncio
 
@@ -193,7 +193,7 @@ def watch(url: str, max_agents: int | None, refresh: float, screen: bool) -> Non
     from statserver.watch import watch as run_watch
 
     try:
-        _run_async(run_watch(url, refresh=refresh, max_agents=max_agents, screen=screen))
+        run_async(run_watch(url, refresh=refresh, max_agents=max_agents, screen=screen))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise click.ClickException(f"cannot watch {url}: {exc}") from None
     except KeyboardInterrupt:
@@ -332,7 +332,7 @@ def simulate(
         if output is not None:
             out = sys.stdout.buffer if output == "-" else stack.enter_context(open(output, "wb"))
         try:
-            _run_async(
+            run_async(
                 run_simulation(
                     config,
                     options,
@@ -417,7 +417,7 @@ def demo(
         profile=profile,
     )
     try:
-        _run_async(run_demo(settings))
+        run_async(run_demo(settings))
     except ConfigError as exc:
         raise click.ClickException(f"configuration error: {exc}") from None
     except BackupError as exc:

@@ -135,16 +135,19 @@ class Item:
         item_id: int,
         name: str,
         start_exact: float,
+        start: int,
+        start_local: int,
         attrs: Attrs = EMPTY_ATTRS,
         origin: str = "",
-        local_exact: float | None = None,
     ) -> None:
+        """``start`` and ``start_local`` are the whole seconds of the source and local
+        times (:func:`whole`): the tenant keeps them for the current event."""
         self.id = item_id
         self.name = name
         self.start_exact = start_exact
-        self.start = whole(start_exact)
+        self.start = start
         #: start in local receipt time (equal to the source time in replay)
-        self.start_local = self.start if local_exact is None else whole(local_exact)
+        self.start_local = start_local
         self.attrs = attrs
         self.origin = origin
 

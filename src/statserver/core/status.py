@@ -19,13 +19,14 @@ group status, capacity (Routable/NotRoutable) and the facts virtual groups test.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Final
 
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item
 from statserver.core.model import ObjectType
 from statserver.core.options import EngineOptions
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, PlaceState
-from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_PRIORITY, priority
+from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_RANK, priority
 
 if TYPE_CHECKING:
     from statserver.core.tenant import TenantEngine
@@ -43,7 +44,7 @@ __all__ = [
 _DN_SPT_DESC = tuple(reversed(DN_SPT))
 _NOT_READY = priority("NotReadyForNextCall")
 #: the priority table's rank of a status name (``priority`` without the call)
-_RANK: Final = STATUS_PRIORITY.get
+_RANK: Final = STATUS_RANK.get
 
 
 def _status_rank(dn: DnState) -> int:
@@ -98,7 +99,7 @@ def _combine(
 def _voice_of(dns: list[DnState]) -> tuple[str, Attrs] | None:
     if not dns:
         return None
-    best = max(dns, key=_status_rank) if len(dns) > 1 else dns[0]
+    best = max(dns, key=_status_rank)
     return best.status, best.status_item.attrs
 
 
@@ -238,11 +239,11 @@ def update_capacity(eng: TenantEngine, agent: AgentState) -> None:
             continue
         if current is not None:
             eng.end(carrier, carrier.open, current)
-        attrs = _MEDIA_ATTRS.get(media)
-        if attrs is None:
-            attrs = _MEDIA_ATTRS[media] = EMPTY_ATTRS.replace(media_type=media)
-        carrier.by_media[media] = eng.start(carrier, carrier.open, name, attrs)
+        carrier.by_media[media] = eng.start(carrier, carrier.open, name, _media_attrs(media))
 
 
-#: the attributes of Routable and NotRoutable actions, one per media (attributes are frozen)
-_MEDIA_ATTRS: dict[str, Attrs] = {}
+@functools.cache
+def _media_attrs(media: str) -> Attrs:
+    """The attributes of Routable and NotRoutable actions: one object per media (attributes
+    are frozen)."""
+    return EMPTY_ATTRS.replace(media_type=media)

@@ -52,9 +52,6 @@ _DA, _DS, _AS, _PS, _GS = (
 _SPT_DN = frozenset(DN_SPT)
 
 
-_new_item = object.__new__
-
-
 class _Counter:
     """Item ids (itertools.count does not pickle in every Python version)."""
 
@@ -190,19 +187,7 @@ class TenantEngine:
         self.tsw, self.tlw = whole(ts), whole(tl)
 
     def _item(self, name: str, attrs: Attrs = EMPTY_ATTRS, origin: str = "") -> Item:
-        # Item(self.ids.take(), name, self.ts, attrs, origin, self.tl), without working out
-        # the whole seconds again: set_time keeps them (the hot path: ~4 items per event)
-        ids = self.ids
-        ids.n += 1
-        item = _new_item(Item)
-        item.id = ids.n
-        item.name = name
-        item.start_exact = self.ts
-        item.start = self.tsw
-        item.start_local = self.tlw
-        item.attrs = attrs
-        item.origin = origin
-        return item
+        return Item(self.ids.take(), name, self.ts, self.tsw, self.tlw, attrs, origin)
 
     def duration_since(self, start_exact: float) -> int:
         """Whole seconds from ``start_exact`` to now (milliseconds truncated on both sides)."""

@@ -32,7 +32,7 @@ __all__ = [
     "MEDIATION_SPT",
     "MEDIA_STATUS_NAME",
     "STATUS_NAMES",
-    "STATUS_PRIORITY",
+    "STATUS_RANK",
     "VOICE_TO_MEDIA",
     "ActionSpec",
     "Family",
@@ -555,11 +555,10 @@ MEDIATION_SPT: Final[tuple[str, ...]] = ("NotMonitored", "Monitored")
 
 STATUS_NAMES: Final[frozenset[str]] = frozenset(AGENT_SPT)
 
-_PRIORITY: Final[dict[str, int]] = {name: i for i, name in enumerate(AGENT_SPT)}
 #: status name -> its rank in the agent/DN priority table (higher wins)
-STATUS_PRIORITY: Final[Mapping[str, int]] = _PRIORITY
+STATUS_RANK: Final[Mapping[str, int]] = {name: i for i, name in enumerate(AGENT_SPT)}
 
 
 def priority(status: str) -> int:
     """Rank of a status in the agent/DN priority table (higher wins); -1 when not in it."""
-    return _PRIORITY.get(status, -1)
+    return STATUS_RANK.get(status, -1)

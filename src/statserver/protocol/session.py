@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from statserver.errors import ErrorCode, RequestError
-from statserver.protocol.messages import Request, decode_request, error_event, info_body
+from statserver.protocol.messages import Request, decode_request, error_event
 from statserver.protocol.requests import statistic_request
 from statserver.service.pool import StatPool, Subscription
 
@@ -81,25 +81,15 @@ class ClientSession:
         """Every queued event, decoded, in order; the queue is emptied."""
         return [_decoder.decode(data) for data in self.take_encoded()]
 
-    def send_info(
-        self,
-        sub: Subscription,
-        value: Any,
-        now: float,
-        start: int | None,
-        body: bytes | None = None,
-    ) -> None:
-        """An ``Info`` event; ``start`` is the start of the statistic's current interval
-        and ``body`` the event encoded after the reference id (:func:`info_body`): the pool
-        reads and encodes them once for every subscriber of a statistic."""
-        if body is None:
-            body = info_body(value, now, start)
+    def send_info(self, sub: Subscription, value: Any, now: float, body: bytes) -> None:
+        """An ``Info`` event: ``body`` is the event encoded after the reference id
+        (:meth:`StatPool.info_body`, once for every subscriber of a statistic)."""
         self._put_encoded(sub.info_prefix + body)
         sub.record(value, now)
 
     def _send_current(self, sub: Subscription, now: float) -> None:
-        stat = sub.stat
-        self.send_info(sub, self.pool.value(stat, now), now, self.pool.interval_start(stat))
+        value = self.pool.value(sub.stat, now)
+        self.send_info(sub, value, now, self.pool.info_body(sub.stat, value, now))
 
     def send_reset(self, sub: Subscription, ended: IntervalEnded) -> None:
         self._put(

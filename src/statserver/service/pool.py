@@ -218,6 +218,11 @@ class StatPool:
         """Start of the statistic's current interval (None for current categories)."""
         return stat.interval_start(self.engine.now_for(stat))
 
+    def info_body(self, stat: Statistic, value: Any, now: float) -> bytes:
+        """The ``Info`` event of ``value`` after the reference id: read and encoded once
+        per statistic for all its subscribers."""
+        return info_body(value, now, self.interval_start(stat))
+
     def changed(self, stats: Iterable[Statistic], now: float) -> None:
         """Offer new values of ``stats`` to their Changes-mode subscriptions.  The value
         and the interval start are read once per statistic, whoever subscribed to it."""
@@ -227,8 +232,7 @@ class StatPool:
             if not subs:
                 continue
             value: Any = _UNSET
-            start: Any = _UNSET
-            body = b""
+            body: bytes | None = None
             for sub in subs:
                 if sub.suspended or sub.mode != "Changes":
                     continue
@@ -238,10 +242,9 @@ class StatPool:
                 if value is _UNSET:
                     value = self.value(stat, now)
                 if sub.significant(value):
-                    if start is _UNSET:
-                        start = self.interval_start(stat)
-                        body = info_body(value, now, start)
-                    sub.session.send_info(sub, value, now, start, body)
+                    if body is None:
+                        body = self.info_body(stat, value, now)
+                    sub.session.send_info(sub, value, now, body)
                     self.pushes += 1
 
     def tick_work(self, now: float) -> list[list[Subscription]]:
@@ -269,8 +272,7 @@ class StatPool:
                 continue
             stat = subs[0].stat
             value: Any = _UNSET
-            start: Any = _UNSET
-            body = b""
+            body: bytes | None = None
             moving = stat.time_dependent
             for sub in subs:
                 if sub.mode == "Periodical":
@@ -286,10 +288,9 @@ class StatPool:
                     if sub.target_state:
                         sub.session.target_update(sub, now)
                     elif sub.insensitivity <= 0 or sub.significant(value):
-                        if start is _UNSET:
-                            start = self.interval_start(stat)
-                            body = info_body(value, now, start)
-                        sub.session.send_info(sub, value, now, start, body)
+                        if body is None:
+                            body = self.info_body(stat, value, now)
+                        sub.session.send_info(sub, value, now, body)
                         self.pushes += 1
                 elif (
                     sub.mode == "Changes" and moving and not sub.target_state and not sub.suspended
@@ -297,10 +298,9 @@ class StatPool:
                     if value is _UNSET:
                         value = self.value(stat, now)
                     if sub.significant(value):
-                        if start is _UNSET:
-                            start = self.interval_start(stat)
-                            body = info_body(value, now, start)
-                        sub.session.send_info(sub, value, now, start, body)
+                        if body is None:
+                            body = self.info_body(stat, value, now)
+                        sub.session.send_info(sub, value, now, body)
                         self.pushes += 1
 
     def resets(self, ended: Iterable[IntervalEnded]) -> None:

@@ -34,8 +34,7 @@ class StatOptions:
 
 class StatisticKey(NamedTuple):
     """What makes two statistic requests the same statistic.  A named tuple: it is the key
-    of the pool's dictionary, one per open statistic, so it costs no ``__dict__`` and is
-    restored from a snapshot without a Python call."""
+    of the pool's dictionary, one per open statistic, so it costs no ``__dict__``."""
 
     object_type: str
     object_id: str
