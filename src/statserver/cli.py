@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
+from statserver.core.portable import ENGINE_BUILD
 from statserver.errors import ConfigError
 
 __all__ = ["LOOPS", "main", "run_async"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="statserver")
+@click.version_option(package_name="statserver", message=f"%(prog)s %(version)s ({ENGINE_BUILD})")
 def main() -> None:
     """Stat Server: a Genesys-compatible statistics server for contact centers."""
 

@@ -581,6 +581,12 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 # ================================================================================ processes
+#: the Python of the other build (the interpreted one when the tests run compiled, see
+#: scripts/test-compiled), for the restore tests that write a snapshot with one build and
+#: restore it with the other; without it both lives of a server run this build
+OTHER_BUILD_PYTHON = os.environ.get("STATSERVER_OTHER_BUILD_PYTHON") or sys.executable
+
+
 class ServerProcess:
     """``python -m statserver.cli run -c CONFIG --port P --backup BACKUP`` in its own process."""
 
@@ -593,9 +599,12 @@ class ServerProcess:
         port: int | None = None,
         log_level: str = "info",
         loop: str = "uvloop",
+        python: str = sys.executable,
     ) -> None:
         self.log_level = log_level
         self.loop = loop
+        #: the interpreter, so the build, the server runs on (see OTHER_BUILD_PYTHON)
+        self.python = python
         self.config = config
         self.backup = backup
         self.log = log
@@ -608,7 +617,7 @@ class ServerProcess:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
+                    self.python,
                     "-m",
                     "statserver.cli",
                     "run",

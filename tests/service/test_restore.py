@@ -41,7 +41,15 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import pytest_asyncio
-from fakes import STAT_TYPES, ServerProcess, WsClient, get_json, service_config, wait_until
+from fakes import (
+    OTHER_BUILD_PYTHON,
+    STAT_TYPES,
+    ServerProcess,
+    WsClient,
+    get_json,
+    service_config,
+    wait_until,
+)
 
 from helpers import T0, service_missing
 from statserver.config import load_config_text
@@ -434,10 +442,12 @@ async def kill_and_compare(
     voice_steps: int,
     media_every: int = 6,
     backup_b: str | None = None,
+    b_builds: tuple[str, str] = (sys.executable, sys.executable),
 ) -> dict[str, Any]:
     """Run A and B over the same traffic; kill -9 B in the middle; compare everything.
     A runs on asyncio's own event loop and B on uvloop (``statserver run --loop``): the
-    values must not depend on the loop either."""
+    values must not depend on the loop either.  ``b_builds``: the Python B runs on before
+    and after the kill (with OTHER_BUILD_PYTHON, one interpreted and one compiled build)."""
     config = restore_config(tmp_path)
     runs = traffic(seed, voice_steps, media_every)
     last_time = max(json.loads(lines[-1])["time"] for _, lines in runs)
@@ -445,7 +455,7 @@ async def kill_and_compare(
         config, str(tmp_path / "a.sqlite"), tmp_path / "a.log", log_level="warning", loop="asyncio"
     )
     b_backup = backup_b or str(tmp_path / "b.sqlite")
-    b = ServerProcess(config, b_backup, tmp_path / "b.log", log_level="warning")
+    b = ServerProcess(config, b_backup, tmp_path / "b.log", log_level="warning", python=b_builds[0])
     processes.extend([a, b])
     a.start()
     b.start()
@@ -476,6 +486,7 @@ async def kill_and_compare(
 
     async def restart_b() -> tuple[int, int]:
         found = backup_state(b_backup)
+        b.python = b_builds[1]
         b.start()
         await b.ready()
         await feed.settle(a, b)
@@ -553,8 +564,16 @@ async def test_kill9_and_restart_gives_exactly_the_uninterrupted_values(
     tmp_path: Path, processes: list[ServerProcess]
 ) -> None:
     """Small traffic (~1 hour of a small center, voice and chat): after kill -9 and a restart
-    from snapshot + journal, every open statistic equals the uninterrupted server's."""
-    result = await kill_and_compare(tmp_path, processes, seed=7, voice_steps=160, media_every=20)
+    from snapshot + journal, every open statistic equals the uninterrupted server's.  Run
+    compiled, B writes its backup on the interpreted build and restores it compiled."""
+    result = await kill_and_compare(
+        tmp_path,
+        processes,
+        seed=7,
+        voice_steps=160,
+        media_every=20,
+        b_builds=(OTHER_BUILD_PYTHON, sys.executable),
+    )
     snapshot_seq, journal_after = result["backup_at_restart"]
     assert snapshot_seq > 0  # B restored from a snapshot ...
     assert journal_after > 0  # ... plus the journal written after it
@@ -599,9 +618,16 @@ def pg_database() -> Iterator[str]:
 async def test_kill9_with_a_postgresql_backup(
     tmp_path: Path, processes: list[ServerProcess], pg_database: str
 ) -> None:
-    """The same with B's backup in PostgreSQL (``--backup postgresql://...``)."""
+    """The same with B's backup in PostgreSQL (``--backup postgresql://...``); run compiled,
+    B writes it compiled and restores it on the interpreted build."""
     result = await kill_and_compare(
-        tmp_path, processes, seed=11, voice_steps=60, media_every=20, backup_b=pg_database
+        tmp_path,
+        processes,
+        seed=11,
+        voice_steps=60,
+        media_every=20,
+        backup_b=pg_database,
+        b_builds=(sys.executable, OTHER_BUILD_PYTHON),
     )
     snapshot_seq, journal_after = result["backup_at_restart"]
     assert snapshot_seq > 0

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from helpers import T0
+from statserver.core.portable import COMPILED
 from statserver.service.rest import routes
 from web.conftest import Served
 
@@ -149,6 +150,8 @@ async def test_mode_and_health(api: httpx.AsyncClient):
     health = (await api.get("/api/v1/health")).json()
     assert health["status"] == "ok"
     assert health["mode"] == "Primary"
+    # which build serves: scripts/test runs this interpreted, scripts/test-compiled compiled
+    assert health["engine"] == ("compiled" if COMPILED else "interpreted")
 
 
 # ------------------------------------------------------------------------------ values

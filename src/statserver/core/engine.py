@@ -26,12 +26,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from statserver.core import ixn, structures, tlib
 from statserver.core.catalog import Catalog, CompiledFilter, parse_time_range
 from statserver.core.items import Attrs, whole
 from statserver.core.model import Directory, ObjectType, SourceKind
 from statserver.core.opening import ResolvedRequest, close_statistic, open_statistic
 from statserver.core.options import EngineOptions
+from statserver.core.portable import Portable
 from statserver.core.state import DnState, MediationState
 from statserver.core.stats.categories import Value
 from statserver.core.stats.definition import StatDef, Subject, parse_stat_type
@@ -50,6 +53,7 @@ from statserver.events.record import EventRecord, parse_time
 __all__ = ["Engine", "EngineCounters", "IntervalEnded", "StatisticRequest"]
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class StatisticRequest:
     """What a client asks for (OpenStatistic / OpenStatisticEx / GetStatistic ...).
@@ -72,6 +76,7 @@ class StatisticRequest:
     filter: str | None = None
 
 
+@mypyc_attr(native_class=False)
 @dataclass
 class EngineCounters:
     received: int = 0
@@ -90,6 +95,7 @@ class EngineCounters:
         return sum(self.rejected.values())
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class IntervalEnded:
     """A Growing interval of a watched statistic ended at ``boundary`` with ``value``."""
@@ -99,7 +105,7 @@ class IntervalEnded:
     value: Value
 
 
-class Engine:
+class Engine(Portable):
     def __init__(
         self,
         directory: Directory,

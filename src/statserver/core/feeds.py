@@ -17,6 +17,7 @@ from typing import Any
 
 from statserver.core.items import Item
 from statserver.core.model import ObjectType
+from statserver.core.portable import Portable
 from statserver.core.stats.definition import Subject
 from statserver.core.stats.track import Track
 
@@ -33,7 +34,7 @@ def node_key(otype: ObjectType, oid: str, subject: Subject) -> NodeKey:
     return (otype, oid, subject)
 
 
-class Node:
+class Node(Portable):
     """The tracks listening to one (object, subject)."""
 
     __slots__ = ("by_name", "key", "tracks")
@@ -108,7 +109,7 @@ class Node:
             track.update(item, tl if track.local else ts, reasons_changed)
 
 
-class Hub:
+class Hub(Portable):
     """All nodes of one tenant, the generation counter that invalidates carrier caches, and
     the sets of touched statistics and of tracks to flush at the end of an event."""
 
@@ -141,7 +142,7 @@ class Hub:
                 track.flush()
 
 
-class Carrier:
+class Carrier(Portable):
     """Something items happen on.  ``targets`` are the objects its items propagate to; the
     tenant engine keeps them up to date as logins and group memberships change."""
 

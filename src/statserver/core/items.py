@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from statserver.core.portable import Portable
+
 __all__ = ["EMPTY_ATTRS", "Attrs", "Item", "whole"]
 
 _EMPTY: Final[Mapping[str, Any]] = {}
@@ -40,7 +42,7 @@ _ATTR_FIELDS: Final = (
 )
 
 
-class Attrs:
+class Attrs(Portable):
     """The event attributes an action carries and filters test (frozen by convention)."""
 
     __slots__ = _ATTR_FIELDS
@@ -119,7 +121,7 @@ _RECORD_NAMES: Final[dict[str, str]] = {
 EMPTY_ATTRS: Final[Attrs] = Attrs()
 
 
-class Item:
+class Item(Portable):
     """One action instance or status episode.
 
     ``start`` is in source time (the event's ``time``), ``start_local`` in local receipt time;

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from statserver.core import structures
 from statserver.core.catalog import CompiledFilter
 from statserver.core.expr import compile_custom_value, compile_formula
 from statserver.core.feeds import node_key
 from statserver.core.model import ObjectType
+from statserver.core.portable import Portable
 from statserver.core.stats.definition import StatDef, Subject, expand_mask
 from statserver.core.stats.profiles import (
     GrowingProfile,
@@ -29,7 +32,7 @@ from statserver.core.stats.statistic import (
     FormulaPart,
     Row,
     Statistic,
-    StatisticKey,
+    StatKey,
     StatOptions,
 )
 from statserver.core.stats.track import Track
@@ -49,6 +52,7 @@ from statserver.errors import ErrorCode, RequestError
 __all__ = ["ResolvedRequest", "close_statistic", "open_statistic"]
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class ResolvedRequest:
     object_type: ObjectType
@@ -59,7 +63,7 @@ class ResolvedRequest:
     filter: CompiledFilter | None = None
 
 
-class _CustomValue:
+class _CustomValue(Portable):
     """A CustomValue formula as an extractor of one number per item."""
 
     __slots__ = ("compiled", "distinct_by_conn_id")
@@ -234,7 +238,7 @@ def open_statistic(
             ErrorCode.INVALID_DEFINITION,
             "a SinceLogin time profile applies to Agent and AgentPlace objects only",
         )
-    key = StatisticKey(
+    key: StatKey = (
         otype.value,
         oid,
         d.definition_key,

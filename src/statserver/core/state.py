@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from statserver.core.feeds import Carrier
 from statserver.core.items import Attrs, Item
 from statserver.core.model import AgentInfo, DnInfo, GroupInfo, ObjectType, PlaceInfo
+from statserver.core.portable import Portable
 from statserver.core.stats.definition import Subject
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class StatusCarrier(Carrier):
 
     __slots__ = ("history", "status_item")
 
-    HISTORY: int = 32
+    HISTORY: ClassVar[int] = 32
 
     def __init__(self, key: str, status_item: Item) -> None:
         super().__init__(key)
@@ -69,7 +70,7 @@ class StatusCarrier(Carrier):
         return self.status_item.name
 
 
-class Call:
+class Call(Portable):
     """One call (connection id) at a regular DN."""
 
     __slots__ = (
@@ -101,7 +102,7 @@ class Call:
         self.queue_enter: float | None = None
 
 
-class LoginState:
+class LoginState(Portable):
     """An agent logged in on a regular DN."""
 
     __slots__ = ("agent", "item", "login_id", "mode_item", "queues", "ready_pending")
@@ -172,7 +173,7 @@ class DnState(_DnCarrier):
         self.last_queue: str | None = None
 
 
-class Waiting:
+class Waiting(Portable):
     """A call or interaction waiting in a mediation DN or staging area."""
 
     __slots__ = ("attrs", "enter", "item")
@@ -197,7 +198,7 @@ class MediationState(_DnCarrier):
         self.pseudo: dict[tuple[str, str], Item] = {}
 
 
-class MediaParty:
+class MediaParty(Portable):
     """An agent's part in one interaction on a media channel."""
 
     __slots__ = ("attrs", "delivering", "direction", "handling", "handling_dir")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Final
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item
 from statserver.core.model import ObjectType
 from statserver.core.options import EngineOptions
+from statserver.core.portable import Portable
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, PlaceState
 from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_RANK, priority
 
@@ -160,7 +161,7 @@ def group_status(group: GroupState, options: EngineOptions) -> str:
     return "NotMonitored"
 
 
-class AgentFacts:
+class AgentFacts(Portable):
     """What a virtual group script may test about an agent."""
 
     __slots__ = ("_agent", "_eng")

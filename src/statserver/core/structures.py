@@ -16,6 +16,7 @@ from typing import Any, Final
 from statserver.core import status as status_rules
 from statserver.core.items import Item
 from statserver.core.model import ObjectType
+from statserver.core.portable import Portable
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, MediationState
 from statserver.core.stats.categories import Value
 from statserver.core.stats.definition import StatDef, Subject
@@ -26,7 +27,7 @@ __all__ = ["builder", "target_states"]
 _REASON_STATUSES: Final = frozenset({"WaitForNextCall", "NotReadyForNextCall", "AfterCallWork"})
 
 
-class _Ctx:
+class _Ctx(Portable):
     __slots__ = ("eng", "mask", "reasons", "subject")
 
     def __init__(self, eng: TenantEngine, d: StatDef) -> None:
@@ -228,7 +229,7 @@ def target_states(eng: TenantEngine, otype: ObjectType, oid: str) -> dict[str, d
     return out
 
 
-class builder:
+class builder(Portable):
     """The value of a structured statistic (a callable object so that it can be pickled)."""
 
     __slots__ = ("d", "eng", "oid", "otype")

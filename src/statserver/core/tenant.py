@@ -23,6 +23,7 @@ from statserver.core.feeds import Carrier, Hub, ObjectKey
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item, whole
 from statserver.core.model import DnKind, ObjectType, TenantModel, dn_key
 from statserver.core.options import EngineOptions
+from statserver.core.portable import Portable
 from statserver.core.state import (
     AgentState,
     DnState,
@@ -52,7 +53,7 @@ _DA, _DS, _AS, _PS, _GS = (
 _SPT_DN = frozenset(DN_SPT)
 
 
-class _Counter:
+class _Counter(Portable):
     """Item ids (itertools.count does not pickle in every Python version)."""
 
     __slots__ = ("n",)
@@ -65,7 +66,7 @@ class _Counter:
         return self.n
 
 
-class TenantEngine:
+class TenantEngine(Portable):
     def __init__(self, model: TenantModel, catalog: Catalog, options: EngineOptions) -> None:
         self.name = model.name
         self.model = model

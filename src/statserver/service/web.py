@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from statserver.core.portable import COMPILED
 from statserver.service import rest
 from statserver.service.app import StatServer
 
@@ -174,6 +175,7 @@ def health_report(server: StatServer) -> dict[str, Any]:
         "status": "ok",
         "mode": server.mode,
         "uptime": round(now - server.started_at, 3),
+        "engine": "compiled" if COMPILED else "interpreted",
         "statistics": len(engine.statistics()),
         "clients": len(server.sessions),
         "events": {

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from statserver.core.stats.statistic import Statistic
 
@@ -24,6 +26,7 @@ Value = int | float | str | dict[str, Any] | None
 Compute = Callable[["Statistic", int], Value]
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class CategorySpec:
     name: str

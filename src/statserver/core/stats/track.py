@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from statserver.core.items import Attrs, Item
+from statserver.core.portable import Portable
 
 if TYPE_CHECKING:
     from statserver.core.stats.windows import Window
@@ -26,7 +27,7 @@ __all__ = ["FilterFn", "Track"]
 FilterFn = Callable[[Attrs], bool]
 
 
-class Track:
+class Track(Portable):
     __slots__ = (
         "busy_seg",
         "busy_since",

@@ -30,8 +30,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
+from mypy_extensions import mypyc_attr
+
+from statserver.core.portable import Portable
 from statserver.core.stats.profiles import GrowingProfile, SelectionProfile, SlidingProfile
 
 __all__ = [
@@ -52,6 +55,7 @@ Extractor = Callable[[Any, int], float | None]
 _INF: Final = float("inf")
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class WindowSpec:
     """What a window keeps besides counts and times (see the module docstring)."""
@@ -68,7 +72,7 @@ class WindowSpec:
 _DEFAULT_SPEC: Final = WindowSpec()
 
 
-class Acc:
+class Acc(Portable):
     __slots__ = (
         "atime",
         "carry",
@@ -140,7 +144,7 @@ def _filler(n: int, ptime: int, n_ranges: int, n_custom: int) -> Acc:
     return acc
 
 
-class Totals:
+class Totals(Portable):
     """Aggregates of a window at one instant (open segments projected to that instant)."""
 
     __slots__ = (
@@ -178,7 +182,7 @@ class Totals:
         self.custom: list[float] = []
 
 
-class Window:
+class Window(Portable):
     """Base of every window.  ``ranges`` are half-open ``(lo, hi)`` whole-second ranges."""
 
     __slots__ = (
@@ -197,7 +201,7 @@ class Window:
     )
 
     #: False for Selection windows: they have no interval length.
-    timed: bool = True
+    timed: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -297,7 +297,7 @@ class RestApi:
         subs = self.server.pool.subs
         out = []
         for stat in engine.statistics():
-            key = stat.key
+            key = StatisticKey._make(stat.key)
             out.append(
                 StatisticOut(
                     id=stat.id,

@@ -1,0 +1,69 @@
+"""One snapshot format for the interpreted and the compiled engine.
+
+The engine's hot modules can be compiled with mypyc (``scripts/build-compiled``, see
+docs/operations.md).  A compiled class is a C type without the ``__slots__`` machinery pickle
+uses for interpreted classes, so by itself it would pickle differently and could not load a
+snapshot the interpreted server wrote (nor the reverse).  Every class of the engine state
+derives from :class:`Portable`, which gives a compiled class the pickle state of an
+interpreted ``__slots__`` class, ``(None, {attribute: value})``, and accepts the state of
+either kind of class.  Interpreted, :class:`Portable` is an empty class (see the end of the
+module), so that construction and pickle keep CPython's own C implementation, which a Python
+method per object would slow down by seconds for a million statistics.  The dataclasses of
+compiled modules that a snapshot holds stay Python classes (``mypyc_attr(native_class=False)``).
+"""
+
+from __future__ import annotations
+
+from types import FunctionType
+from typing import Any, Self
+
+from mypy_extensions import mypyc_attr
+
+__all__ = ["COMPILED", "ENGINE_BUILD", "Portable"]
+
+_UNSET: Any = object()
+_DOC = "Base of the classes whose instances are part of a snapshot (see the module)."
+
+
+@mypyc_attr(serializable=True)
+class Portable:
+    __doc__ = _DOC
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        # mypyc (2.4) gives a serializable class a tp_init that skips __init__ unless the
+        # class defines __new__: without this, Item(...) called from interpreted code would
+        # return an instance with no attributes
+        return super().__new__(cls)
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        state: dict[str, Any] = {}
+        for name in getattr(type(self), "__mypyc_attrs__"):  # noqa: B009 (compiled only)
+            if name.startswith("__"):
+                continue
+            value = getattr(self, name, _UNSET)
+            if value is not _UNSET:  # an unassigned slot is left out, as pickle does
+                state[name] = value
+        return None, state
+
+    def __setstate__(self, state: Any) -> None:
+        # (None, slots) from an interpreted __slots__ class or a compiled one; a dict from an
+        # interpreted class with a __dict__
+        attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
+        for name, value in attrs.items():
+            setattr(self, name, value)
+
+
+#: True when this module runs compiled (its methods are C functions then)
+COMPILED: bool = not isinstance(Portable.__setstate__, FunctionType)
+
+#: how this engine runs, as ``statserver --version`` and /api/v1/health say it
+ENGINE_BUILD: str = "engine compiled with mypyc" if COMPILED else "engine interpreted"
+
+if not COMPILED:
+    # Interpreted, the base is an empty class (removing the methods would not do: CPython
+    # keeps a class's Python __new__ slot after the method is deleted).
+    globals()["Portable"] = type(
+        "Portable", (), {"__slots__": (), "__doc__": _DOC, "__module__": __name__}
+    )
