@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import Center, CenterSpec, build_center, load_center
+from statserver.core.portable import ENGINE_BUILD
 
 __all__ = [
     "FULL",
@@ -169,13 +170,14 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "revision": revision or "unknown",
+        "engine": ENGINE_BUILD,
     }
 
 
 def machine_line(m: dict[str, Any]) -> str:
     return (
         f"machine: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable), {m['memory']}, "
-        f"{m['python']}, {m['platform']}; code {m['revision']}; load average "
+        f"{m['python']}, {m['platform']}; code {m['revision']}, {m['engine']}; load average "
         f"{m['load_average']}"
     )
 

@@ -23,11 +23,13 @@ ACC_SLOTS = {
 
 
 def test_interpreted_base_adds_nothing() -> None:
-    """Interpreted, construction and pickling stay CPython's own (no Python method)."""
+    """Interpreted, construction and pickling stay CPython's own (no Python method); on
+    either build, loading sets the attributes in C: no __setstate__ on the hot classes."""
+    assert not hasattr(Acc, "__setstate__")
+    assert not hasattr(Item, "__setstate__")
     if COMPILED:
-        assert {"__new__", "__getstate__", "__setstate__"} <= set(vars(Portable))
+        assert {"__new__", "__getstate__"} <= set(vars(Portable))
     else:
-        assert set(vars(Portable)) >= {"__slots__"}
         assert not {"__new__", "__getstate__", "__setstate__"} & set(vars(Portable))
         assert Acc.__new__ is object.__new__
 

@@ -34,7 +34,7 @@ from statserver.core.items import Attrs, whole
 from statserver.core.model import Directory, ObjectType, SourceKind
 from statserver.core.opening import ResolvedRequest, close_statistic, open_statistic
 from statserver.core.options import EngineOptions
-from statserver.core.portable import Portable
+from statserver.core.portable import Portable, set_dict_state
 from statserver.core.state import DnState, MediationState
 from statserver.core.stats.categories import Value
 from statserver.core.stats.definition import StatDef, Subject, parse_stat_type
@@ -106,6 +106,9 @@ class IntervalEnded:
 
 
 class Engine(Portable):
+    def __setstate__(self, state: Any) -> None:
+        set_dict_state(self, state)
+
     def __init__(
         self,
         directory: Directory,

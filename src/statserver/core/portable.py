@@ -5,11 +5,15 @@ docs/operations.md).  A compiled class is a C type without the ``__slots__`` mac
 uses for interpreted classes, so by itself it would pickle differently and could not load a
 snapshot the interpreted server wrote (nor the reverse).  Every class of the engine state
 derives from :class:`Portable`, which gives a compiled class the pickle state of an
-interpreted ``__slots__`` class, ``(None, {attribute: value})``, and accepts the state of
-either kind of class.  Interpreted, :class:`Portable` is an empty class (see the end of the
-module), so that construction and pickle keep CPython's own C implementation, which a Python
-method per object would slow down by seconds for a million statistics.  The dataclasses of
-compiled modules that a snapshot holds stay Python classes (``mypyc_attr(native_class=False)``).
+interpreted ``__slots__`` class, ``(None, {attribute: value})``.  Pickle loads that state
+into either kind of class by setting each attribute, in C (a ``__setstate__`` would cost a
+method call per object).  The engine and its tenants, which have a ``__dict__`` when
+interpreted, take either state through :func:`set_dict_state`.
+
+Interpreted, :class:`Portable` is an empty class (see the end of the module), so that
+construction and pickle keep CPython's own C implementation, which a Python method per
+object would slow down by seconds for a million statistics.  The dataclasses of compiled
+modules that a snapshot holds stay Python classes (``mypyc_attr(native_class=False)``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Self
 
 from mypy_extensions import mypyc_attr
 
-__all__ = ["COMPILED", "ENGINE_BUILD", "Portable"]
+__all__ = ["COMPILED", "ENGINE_BUILD", "Portable", "set_dict_state"]
 
 _UNSET: Any = object()
 _DOC = "Base of the classes whose instances are part of a snapshot (see the module)."
@@ -47,16 +51,19 @@ class Portable:
                 state[name] = value
         return None, state
 
-    def __setstate__(self, state: Any) -> None:
-        # (None, slots) from an interpreted __slots__ class or a compiled one; a dict from an
-        # interpreted class with a __dict__
-        attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
-        for name, value in attrs.items():
-            setattr(self, name, value)
+
+def set_dict_state(obj: object, state: Any) -> None:
+    """``__setstate__`` of a class with a ``__dict__`` when interpreted (the engine and its
+    tenants: one object each per snapshot, so a Python call costs nothing): it takes the
+    ``__dict__`` an interpreted server pickled, which pickle could not put into a compiled
+    object, and the ``(None, {attribute: value})`` of a compiled one."""
+    attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
+    for name, value in attrs.items():
+        setattr(obj, name, value)
 
 
 #: True when this module runs compiled (its methods are C functions then)
-COMPILED: bool = not isinstance(Portable.__setstate__, FunctionType)
+COMPILED: bool = not isinstance(Portable.__getstate__, FunctionType)
 
 #: how this engine runs, as ``statserver --version`` and /api/v1/health say it
 ENGINE_BUILD: str = "engine compiled with mypyc" if COMPILED else "engine interpreted"

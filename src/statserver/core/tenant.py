@@ -23,7 +23,7 @@ from statserver.core.feeds import Carrier, Hub, ObjectKey
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item, whole
 from statserver.core.model import DnKind, ObjectType, TenantModel, dn_key
 from statserver.core.options import EngineOptions
-from statserver.core.portable import Portable
+from statserver.core.portable import Portable, set_dict_state
 from statserver.core.state import (
     AgentState,
     DnState,
@@ -67,6 +67,9 @@ class _Counter(Portable):
 
 
 class TenantEngine(Portable):
+    def __setstate__(self, state: Any) -> None:
+        set_dict_state(self, state)
+
     def __init__(self, model: TenantModel, catalog: Catalog, options: EngineOptions) -> None:
         self.name = model.name
         self.model = model
