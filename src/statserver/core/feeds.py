@@ -40,7 +40,9 @@ class Node(Portable):
     __slots__ = ("by_name", "key", "tracks")
 
     def __init__(self, key: NodeKey) -> None:
-        self.key = key
+        #: typed as a tuple of any length so that a compiled Node keeps the tuple object
+        #: (see Statistic.key)
+        self.key: tuple[Any, ...] = key
         #: name -> the tracks whose mask names it; names with the same tracks share one
         #: tuple (a mask names several statuses or actions: one object, not one per name)
         self.by_name: dict[str, tuple[Track, ...]] = {}

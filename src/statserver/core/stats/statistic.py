@@ -178,7 +178,10 @@ class Statistic(Portable):
         self.id = stat_id
         #: the name of the tenant the statistic belongs to
         self.tenant = tenant
-        self.key = key
+        #: typed as a tuple of any length: mypyc stores a fixed-length tuple attribute
+        #: unboxed and builds a new tuple at every read, which a snapshot would then hold
+        #: twice (here and as the pool's dictionary key): 4 % more pickle, loaded more slowly
+        self.key: tuple[Any, ...] = key
         self.definition = definition
         self.profile = profile
         self.ranges = ranges
