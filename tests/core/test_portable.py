@@ -110,11 +110,7 @@ def test_every_snapshot_class_pickles_its_declared_slots_only() -> None:
         declared = _declared_slots(cls)
         if declared is None:
             continue
-        if COMPILED:
-            attrs = {a for a in getattr(cls, "__mypyc_attrs__") if not a.startswith("__")}  # noqa: B009
-        else:
-            attrs = set(copyreg._slotnames(cls))  # type: ignore[attr-defined]
-        assert attrs == declared, cls
+        assert _attribute_names(cls) == declared, cls
         checked += 1
     assert checked > 20
 
@@ -138,11 +134,14 @@ def test_tuple_attributes_keep_their_object() -> None:
                 checked[type(obj).__name__] = checked.get(type(obj).__name__, 0) + 1
     assert checked.get("Statistic", 0) >= 2
     assert checked.get("Node", 0) >= 1
-    # and the pool's dictionary holds the statistic's own key, not a second tuple (a
-    # fixed-length tuple type made compiled code box the key once for each)
+    # and the pool's and the hub's dictionaries hold the statistic's and the node's own key,
+    # not a second tuple (a fixed-length tuple type made compiled code box the key for each)
     pool = sc.engine.tenants["Resources"].statistics
     assert len(pool) == 2
     assert all(key is stat.key for key, stat in pool.items())
+    nodes = sc.engine.tenants["Resources"].hub.nodes
+    assert nodes
+    assert all(key is node.key for key, node in nodes.items())
 
 
 def _attribute_names(cls: type) -> set[str]:

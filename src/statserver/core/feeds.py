@@ -24,7 +24,9 @@ from statserver.core.stats.track import Track
 __all__ = ["Carrier", "Hub", "Node", "ObjectKey", "node_key"]
 
 ObjectKey = tuple[ObjectType, str]
-NodeKey = tuple[ObjectType, str, Subject]
+#: (object type, object id, subject); a tuple of any length to its type checker, so that
+#: the node and the hub's dictionary hold one tuple object (see core/portable.py)
+NodeKey = tuple[Any, ...]
 
 
 def node_key(otype: ObjectType, oid: str, subject: Subject) -> NodeKey:
@@ -40,9 +42,7 @@ class Node(Portable):
     __slots__ = ("by_name", "key", "tracks")
 
     def __init__(self, key: NodeKey) -> None:
-        #: typed as a tuple of any length so that a compiled Node keeps the tuple object
-        #: (see Statistic.key)
-        self.key: tuple[Any, ...] = key
+        self.key = key
         #: name -> the tracks whose mask names it; names with the same tracks share one
         #: tuple (a mask names several statuses or actions: one object, not one per name)
         self.by_name: dict[str, tuple[Track, ...]] = {}

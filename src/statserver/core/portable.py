@@ -10,6 +10,12 @@ into either kind of class by setting each attribute, in C (a ``__setstate__`` wo
 method call per object).  The engine and its tenants, which have a ``__dict__`` when
 interpreted, take either state through :func:`set_dict_state`.
 
+A key the engine keeps both in a dictionary and on an object (a statistic's, a feed
+node's) is typed ``tuple[Any, ...]``: mypyc keeps a fixed-length tuple type unboxed and
+builds a new tuple object each time one is stored or read, so each would hold its own copy
+and a snapshot would carry both (measured: two tuples more per statistic, a 4 % larger
+pickle).
+
 Interpreted, :class:`Portable` is an empty class (see the end of the module), so that
 construction and pickle keep CPython's own C implementation, which a Python method per
 object would slow down by seconds for a million statistics.  The dataclasses of compiled
