@@ -70,6 +70,7 @@ from bench.generate import (
 from bench.mix import StatClass, Variant, full_plan
 from statserver.config import LoadedConfig, load_config
 from statserver.core.engine import Engine
+from statserver.service.app import ServerOptions
 from statserver.events import decode_event, parse_time
 
 __all__ = [
@@ -338,13 +339,18 @@ def _ingest(
     idle_ids: set[int] | None = None,
     tail: int = 0,
     n_events: int = 0,
+    freeze_every: float = 0.0,
 ) -> Ingested:
     """Decode and feed every line (or the first ``limit``); like the server, take the changed
     statistics every ``batch`` events (0: the engine does not collect changes).  With
     ``tail``, the last ``tail`` of the ``n_events`` events are taken one event at a time to
     count the statistics each event changes.  Statistics whose id is in ``idle_ids`` must
-    never change: they are counted in ``idle_hits``."""
+    never change: they are counted in ``idle_hits``.  With ``freeze_every`` (seconds), like
+    the server's ``gc-freeze-interval``: when the changes are taken and that long has passed
+    since the last time, a full collection of what is not frozen yet, then freeze it."""
     res = Ingested()
+    clock = time.perf_counter
+    last_freeze = clock()
     feed, dec = engine.feed, decode_event
     with path.open("rb") as f:
         lines: Iterable[bytes] = itertools.islice(f, limit) if limit else f
@@ -358,7 +364,12 @@ def _ingest(
         take = engine.take_changes
 
         def taken() -> int:
+            nonlocal last_freeze
             changed = take()
+            if freeze_every and clock() - last_freeze >= freeze_every:
+                gc.collect()
+                gc.freeze()
+                last_freeze = clock()
             if idle_ids:
                 hits = [s for s in changed if s.id in idle_ids]
                 if hits:
@@ -583,11 +594,14 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     read_us = 0.0
     touched_per_event = 0.0
     gc_mode, batch = args.gc, args.batch
+    # what the server does (service/app.py ``_freezer``): collect and freeze every 0.2 s
+    freeze_every = ServerOptions().gc_freeze_interval if gc_mode == "freeze" and batch > 0 else 0.0
     collecting = (
         f"changed statistics taken every {batch} events" if batch > 0 else "no change collection"
     )
     names = "read, decode, a', b, c" if plan.k else "read, decode, a', b"
-    say(f"measuring: {args.repeat} x ({names}), interleaved; gc {gc_mode}; {collecting}")
+    gc_how = f"freeze, then every {freeze_every} s" if freeze_every else gc_mode
+    say(f"measuring: {args.repeat} x ({names}), interleaved; gc {gc_how}; {collecting}")
     for r in range(args.repeat):
         for series, fn in ((read, _read_only), (decode, _decode_only)):
             n = _measure(series, lambda fn=fn: fn(path))
@@ -607,7 +621,13 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             got: Ingested = _measure(
                 series,
                 lambda p=prepared, c=counted: _ingest(
-                    p.engine, path, batch, idle_ids=p.idle_ids, tail=c, n_events=n_events
+                    p.engine,
+                    path,
+                    batch,
+                    idle_ids=p.idle_ids,
+                    tail=c,
+                    n_events=n_events,
+                    freeze_every=freeze_every,
                 ),
                 gc_mode,
             )
@@ -823,7 +843,8 @@ def parser() -> argparse.ArgumentParser:
         choices=("on", "off", "freeze"),
         default="freeze",
         help="garbage collector during ingest: freeze (default, as a server runs: "
-        "gc.freeze() after opening the statistics, see gc-freeze-interval), on, or off",
+        "gc.freeze() after opening the statistics, then a full collection and a freeze "
+        "every gc-freeze-interval, 0.2 s), on, or off",
     )
     p.add_argument(
         "--batch",

@@ -104,7 +104,7 @@ class FormulaPart:
     def evaluate(self, now: int, roll: bool = True, floor: int | None = None) -> float | None:
         if self.current:
             values: list[float] = []
-            for item, _segment_start, start in self.track.open.values():
+            for item, _segment_start, start in self.track.entries():
                 since = start if floor is None or start > floor else floor
                 v = self.row_value(item, now - since)
                 if v is not None:

@@ -9,6 +9,14 @@ during which it *was* true.
 The *collapsed* view treats the track as busy while at least one segment is open; it gives
 CurrentContinuousTime, TotalContinuousNumber and TotalDistinctTime.  A status that changes
 from one masked status to another at the same instant keeps the track busy.
+
+An open segment is kept as its item alone when it started with the item, as this track
+measures time (source or local): the segment's start and the start current categories use
+are then the item's own.  That is nearly every segment, and it saves an object per open
+segment, which the cyclic collector would walk until the next freeze.  Otherwise (the item
+joined the feed later, a filter turned true, a reason code restarted it) the entry is the
+tuple ``(item, segment start, current start)``; snapshots from before this change hold lists
+of the same three, which read alike.
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ if TYPE_CHECKING:
 __all__ = ["FilterFn", "Track"]
 
 FilterFn = Callable[[Attrs], bool]
+
+#: an open segment: its item alone, or ``(item, segment start, current start)`` (see above)
+Entry = Any
 
 
 class Track(Portable):
@@ -69,8 +80,8 @@ class Track(Portable):
         self.media = media
         self.filter = filter_fn
         self.reason_restart = reason_restart
-        #: item id -> [item, segment start, start used by current categories]
-        self.open: dict[int, list[Any]] = {}
+        #: item id -> the item, or (item, segment start, start used by current categories)
+        self.open: dict[int, Entry] = {}
         self.sum_start = 0
         #: tuples (shared while empty): set when statistics open and close, read per event
         self.windows: tuple[Window, ...] = ()
@@ -176,7 +187,10 @@ class Track(Portable):
                 self.busy_seg = seg_start
                 for w in self.collapsed:
                     w.seg_start(seg_start, cur_start)
-        self.open[item.id] = [item, seg_start, cur_start]
+        if seg_start == cur_start == (item.start_local if self.local else item.start):
+            self.open[item.id] = item
+        else:
+            self.open[item.id] = (item, seg_start, cur_start)
         self.sum_start += cur_start
         if cur_start < self.last_cur:
             self.ordered_cur = False
@@ -187,9 +201,13 @@ class Track(Portable):
         for w in self.windows:
             w.seg_start(seg_start, cur_start)
 
-    def _close(self, item_id: int, entry: list[Any], t: int, *, completed: bool) -> None:
+    def _close(self, item_id: int, entry: Entry, t: int, *, completed: bool) -> None:
         del self.open[item_id]
-        item, seg_start, cur_start = entry
+        if isinstance(entry, Item):
+            item = entry
+            seg_start = cur_start = item.start_local if self.local else item.start
+        else:
+            item, seg_start, cur_start = entry
         self.sum_start -= cur_start
         for w in self.windows:
             w.seg_end(seg_start, t, completed, item, cur_start)
@@ -222,34 +240,52 @@ class Track(Portable):
     def __len__(self) -> int:
         return len(self.open)
 
+    def _item(self, entry: Entry) -> Item:
+        return entry if isinstance(entry, Item) else entry[0]
+
+    def _seg(self, entry: Entry) -> int:
+        if isinstance(entry, Item):
+            return entry.start_local if self.local else entry.start
+        return int(entry[1])
+
+    def _cur(self, entry: Entry) -> int:
+        if isinstance(entry, Item):
+            return entry.start_local if self.local else entry.start
+        return int(entry[2])
+
+    def entries(self) -> Iterator[tuple[Item, int, int]]:
+        """Every open segment as (item, segment start, start used by current categories)."""
+        for entry in self.open.values():
+            yield self._item(entry), self._seg(entry), self._cur(entry)
+
     def items(self) -> Iterator[Item]:
         for entry in self.open.values():
-            yield entry[0]
+            yield self._item(entry)
 
     def current_starts(self) -> Iterator[int]:
         for entry in self.open.values():
-            yield entry[2]
+            yield self._cur(entry)
 
     def oldest_current(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_cur:
-            return int(next(iter(self.open.values()))[2])
-        return int(min(e[2] for e in self.open.values()))
+            return self._cur(next(iter(self.open.values())))
+        return min(self.current_starts())
 
     def newest_current(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_cur:
-            return int(next(reversed(self.open.values()))[2])
-        return int(max(e[2] for e in self.open.values()))
+            return self._cur(next(reversed(self.open.values())))
+        return max(self.current_starts())
 
     def oldest_segment(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_seg:
-            return int(next(iter(self.open.values()))[1])
-        return int(min(e[1] for e in self.open.values()))
+            return self._seg(next(iter(self.open.values())))
+        return min(self._seg(e) for e in self.open.values())
 
     def busy_start(self) -> int | None:
         """Start of the current continuous busy period, or None when the track is idle."""
@@ -258,4 +294,4 @@ class Track(Portable):
         return None
 
     def segment_starts(self) -> list[int]:
-        return [e[1] for e in self.open.values()]
+        return [self._seg(e) for e in self.open.values()]

@@ -528,6 +528,22 @@ class SinceLoginWindow(_IntervalWindow):
         self._roll(t, self._NEVER)
 
 
+def _fill(ring: list[Acc | None], lo: int, hi: int, value: Acc | None) -> None:
+    """``ring[j % len(ring)] = value`` for ``lo <= j < hi`` (at most ``len(ring)`` steps):
+    one or two slice assignments instead of a loop over the steps."""
+    count = hi - lo
+    if count <= 0:
+        return
+    size = len(ring)
+    first = lo % size
+    end = first + count
+    if end <= size:
+        ring[first:end] = [value] * count
+    else:
+        ring[first:] = [value] * (size - first)
+        ring[: end - size] = [value] * (end - size)
+
+
 class SlidingWindow(Window):
     """A Sliding profile: ``window/step`` full steps plus the step in progress.
 
@@ -570,15 +586,13 @@ class SlidingWindow(Window):
             self.s1 = self.n * boundary
             if self.cint_on:
                 self._cint_roll(Acc(0, 0, 0), boundary)
-            for j in range(size):
-                self.ring[j] = None
+            self.ring[:] = [None] * size
             self.ring[self.k % size] = self._new_acc()
         while self.k < kk:
             if self.n == 0:
                 # nothing open: the skipped steps stay empty (``None`` reads as an empty
                 # step, see ``totals``), so an idle window costs one accumulator per touch
-                for j in range(self.k + 1, kk):
-                    self.ring[j % size] = None
+                _fill(self.ring, self.k + 1, kk, None)
                 self.k = kk
                 self.s1 = 0
                 self.ring[kk % size] = self._new_acc()
@@ -594,8 +608,7 @@ class SlidingWindow(Window):
                 # whole steps with the same segments open and nothing else happening: one
                 # shared accumulator, never modified, stands for all of them
                 whole = _filler(self.n, self.n * step, len(self.range_bounds), len(self.extractors))
-                for j in range(self.k, kk):
-                    self.ring[j % size] = whole
+                _fill(self.ring, self.k, kk, whole)
                 self.k = kk
                 self.s1 = self.n * kk * step
             self.ring[self.k % size] = self._new_acc()
