@@ -98,3 +98,33 @@ def test_a_snapshot_with_list_entries_reads_alike() -> None:
         sc.ev(500, "EventAgentNotReady", thisDN="7001")
         runs.append((before, [sc.value(s, 600) for s in restored[:2]]))
     assert runs[0] == runs[1] == ([300, 300, 300], [400, 400])
+
+
+def test_changes_are_collected_per_track_and_given_as_statistics() -> None:
+    """The tenant's change set holds each changed track once; ``take_changes`` gives the
+    statistics listening to them.  ReadyTime, LongestReady and ReadyFor read one track
+    (ready episodes): the ready event at 100 puts it in the set once for all three, and
+    leaves NotReadyTime's track alone.  The not-ready event at 200 changes both tracks.  A
+    statistic closed before the changes are taken is not given; one in the set itself (a
+    snapshot of an earlier version) is given as it is."""
+    sc = Scenario(STATS + "  NotReadyTime: {Objects: Agent, Category: TotalTime, "
+                  "Subject: AgentStatus, MainMask: NotReadyForNextCall}\n")  # fmt: skip
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    ready, longest, gone, not_ready = (
+        sc.open("Agent", "a1", name, 0)
+        for name in ("ReadyTime", "LongestReady", "ReadyFor", "NotReadyTime")
+    )
+    assert ready.main is longest.main is gone.main
+    assert not_ready.main is not ready.main
+    sc.engine.take_changes()
+    dirty = sc.engine.tenants["Resources"].dirty
+    sc.ev(100, "EventAgentReady", thisDN="7001")
+    assert dirty == {ready.main}
+    assert sc.engine.take_changes() == {ready, longest, gone}
+    assert not dirty
+    sc.ev(200, "EventAgentNotReady", thisDN="7001")
+    assert dirty == {ready.main, not_ready.main}
+    sc.engine.remove(gone)
+    assert sc.engine.take_changes() == {ready, longest, not_ready}
+    dirty.add(ready)
+    assert sc.engine.take_changes() == {ready}

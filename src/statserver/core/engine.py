@@ -45,6 +45,7 @@ from statserver.core.stats.profiles import (
     parse_time_profile,
 )
 from statserver.core.stats.statistic import Statistic, StatOptions
+from statserver.core.stats.track import Track
 from statserver.core.stats.windows import GrowingWindow
 from statserver.core.tenant import TenantEngine
 from statserver.errors import ErrorCode, EventRejected, RequestError
@@ -523,12 +524,20 @@ class Engine(Portable):
 
     def take_changes(self) -> set[Statistic]:
         """Statistics touched by events since the last call (always collected; the argument
-        ``collect_changes`` of the constructor is kept for compatibility)."""
+        ``collect_changes`` of the constructor is kept for compatibility): those listening
+        now to a track an event changed.  The tenants collect the tracks, once each, and
+        they become statistics here, once per call: an event costs one set entry per
+        track it changes, not one per statistic."""
         out: set[Statistic] = set()
         for tenant in self.tenants.values():
-            if tenant.dirty:
-                out |= tenant.dirty
-                tenant.dirty.clear()
+            dirty = tenant.dirty
+            if dirty:
+                for touched in dirty:
+                    if isinstance(touched, Track):
+                        out.update(touched.listeners)
+                    else:  # a statistic, in a snapshot written before tracks were collected
+                        out.add(touched)
+                dirty.clear()
         return out
 
     # ------------------------------------------------------------------ resets

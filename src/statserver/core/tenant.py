@@ -32,6 +32,7 @@ from statserver.core.state import (
     MediationState,
     PlaceState,
     StagingState,
+    StatusCarrier,
     TenantCarrier,
 )
 from statserver.core.stats.definition import Subject
@@ -80,9 +81,11 @@ class TenantEngine(Portable):
         self.started = False
         self.ts = self.tl = 0.0
         self.tsw = self.tlw = 0
-        #: statistics touched since the caller last took them (Engine.take_changes); the
-        #: set object is never replaced: tracks hold a reference to it
-        self.dirty: set[Statistic] = set()
+        #: tracks changed since the caller last took the changes (Engine.take_changes), one
+        #: entry per track however many statistics listen to it and however many events
+        #: changed it (a snapshot of an earlier version holds the statistics themselves);
+        #: the set object is never replaced: tracks hold a reference to it
+        self.dirty: set[Any] = set()
         self.tenant_carrier = TenantCarrier(model.name)
         self.tenant_carrier.targets = [(ObjectType.TENANT, model.name)]
         self.dns: dict[str, DnState] = {}
@@ -648,7 +651,7 @@ class TenantEngine(Portable):
         self._dirty_groups[group.key] = group
 
     # ------------------------------------------------------------------ statuses
-    def set_status(self, carrier: Any, subject: Subject, name: str, attrs: Attrs) -> bool:
+    def set_status(self, carrier: StatusCarrier, subject: Subject, name: str, attrs: Attrs) -> bool:
         """Make ``name`` the carrier's status; True when the status changed."""
         old: Item = carrier.status_item
         ts, tl = self.tsw, self.tlw

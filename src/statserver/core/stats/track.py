@@ -73,7 +73,9 @@ class Track(Portable):
         sink: set[Any] | None = None,
     ) -> None:
         self.key = key
-        #: where touched statistics are collected for change notification (None: nowhere)
+        #: where the track puts itself when it changes, for change notification (None:
+        #: nowhere); the tenant's set, which ``Engine.take_changes`` turns into the
+        #: statistics listening to the tracks in it
         self.sink = sink
         #: measure with local receipt times instead of source times (UseSourceTimeStamps=no)
         self.local = local
@@ -116,7 +118,7 @@ class Track(Portable):
         if f is None or f(item.attrs):
             self._open(item, t, item.start_local if self.local else item.start)
         if self.sink is not None and self.listeners:
-            self.sink.update(self.listeners)
+            self.sink.add(self)
 
     def join(self, item: Item, t: int) -> None:
         """An item already in progress enters this feed at ``t`` (membership change)."""
@@ -132,7 +134,7 @@ class Track(Portable):
         if entry is not None:
             self._close(item.id, entry, t, completed=True)
             if self.sink is not None and self.listeners:
-                self.sink.update(self.listeners)
+                self.sink.add(self)
 
     def leave(self, item: Item, t: int) -> None:
         """The item leaves this feed at ``t`` without completing (membership change)."""
@@ -152,7 +154,7 @@ class Track(Portable):
         for w in self.windows:
             w.instant(t, duration, item)
         if self.sink is not None and self.listeners:
-            self.sink.update(self.listeners)
+            self.sink.add(self)
 
     def update(self, item: Item, t: int, reasons_changed: bool) -> None:
         """The item's attributes changed at ``t``: a filter may have turned true or false."""
@@ -234,7 +236,7 @@ class Track(Portable):
 
     def _changed(self) -> None:
         if self.sink is not None and self.listeners:
-            self.sink.update(self.listeners)
+            self.sink.add(self)
 
     # -- queries for categories ------------------------------------------------------------------
     def __len__(self) -> int:
