@@ -70,8 +70,8 @@ from bench.generate import (
 from bench.mix import StatClass, Variant, full_plan
 from statserver.config import LoadedConfig, load_config
 from statserver.core.engine import Engine
-from statserver.service.app import ServerOptions
 from statserver.events import decode_event, parse_time
+from statserver.service.app import ServerOptions
 
 __all__ = [
     "AGENT_MIX",

@@ -246,14 +246,10 @@ class Track(Portable):
         return entry if isinstance(entry, Item) else entry[0]
 
     def _seg(self, entry: Entry) -> int:
-        if isinstance(entry, Item):
-            return entry.start_local if self.local else entry.start
-        return int(entry[1])
+        return self._start_of(entry) if isinstance(entry, Item) else int(entry[1])
 
     def _cur(self, entry: Entry) -> int:
-        if isinstance(entry, Item):
-            return entry.start_local if self.local else entry.start
-        return int(entry[2])
+        return self._start_of(entry) if isinstance(entry, Item) else int(entry[2])
 
     def entries(self) -> Iterator[tuple[Item, int, int]]:
         """Every open segment as (item, segment start, start used by current categories)."""
