@@ -189,7 +189,7 @@ class Track(Portable):
                 self.busy_seg = seg_start
                 for w in self.collapsed:
                     w.seg_start(seg_start, cur_start)
-        if seg_start == cur_start == (item.start_local if self.local else item.start):
+        if seg_start == cur_start == self._start_of(item):
             self.open[item.id] = item
         else:
             self.open[item.id] = (item, seg_start, cur_start)
@@ -205,11 +205,7 @@ class Track(Portable):
 
     def _close(self, item_id: int, entry: Entry, t: int, *, completed: bool) -> None:
         del self.open[item_id]
-        if isinstance(entry, Item):
-            item = entry
-            seg_start = cur_start = item.start_local if self.local else item.start
-        else:
-            item, seg_start, cur_start = entry
+        item, seg_start, cur_start = self._unpack(entry)
         self.sum_start -= cur_start
         for w in self.windows:
             w.seg_end(seg_start, t, completed, item, cur_start)
@@ -242,48 +238,47 @@ class Track(Portable):
     def __len__(self) -> int:
         return len(self.open)
 
-    def _item(self, entry: Entry) -> Item:
-        return entry if isinstance(entry, Item) else entry[0]
-
-    def _seg(self, entry: Entry) -> int:
-        return self._start_of(entry) if isinstance(entry, Item) else int(entry[1])
-
-    def _cur(self, entry: Entry) -> int:
-        return self._start_of(entry) if isinstance(entry, Item) else int(entry[2])
+    def _unpack(self, entry: Entry) -> tuple[Item, int, int]:
+        """(item, segment start, start used by current categories) of an open segment."""
+        if isinstance(entry, Item):
+            start = self._start_of(entry)
+            return entry, start, start
+        item, seg_start, cur_start = entry
+        return item, int(seg_start), int(cur_start)
 
     def entries(self) -> Iterator[tuple[Item, int, int]]:
         """Every open segment as (item, segment start, start used by current categories)."""
         for entry in self.open.values():
-            yield self._item(entry), self._seg(entry), self._cur(entry)
+            yield self._unpack(entry)
 
     def items(self) -> Iterator[Item]:
         for entry in self.open.values():
-            yield self._item(entry)
+            yield self._unpack(entry)[0]
 
     def current_starts(self) -> Iterator[int]:
         for entry in self.open.values():
-            yield self._cur(entry)
+            yield self._unpack(entry)[2]
 
     def oldest_current(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_cur:
-            return self._cur(next(iter(self.open.values())))
+            return self._unpack(next(iter(self.open.values())))[2]
         return min(self.current_starts())
 
     def newest_current(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_cur:
-            return self._cur(next(reversed(self.open.values())))
+            return self._unpack(next(reversed(self.open.values())))[2]
         return max(self.current_starts())
 
     def oldest_segment(self) -> int | None:
         if not self.open:
             return None
         if self.ordered_seg:
-            return self._seg(next(iter(self.open.values())))
-        return min(self._seg(e) for e in self.open.values())
+            return self._unpack(next(iter(self.open.values())))[1]
+        return min(self.segment_starts())
 
     def busy_start(self) -> int | None:
         """Start of the current continuous busy period, or None when the track is idle."""
@@ -292,4 +287,4 @@ class Track(Portable):
         return None
 
     def segment_starts(self) -> list[int]:
-        return [self._seg(e) for e in self.open.values()]
+        return [self._unpack(e)[1] for e in self.open.values()]
