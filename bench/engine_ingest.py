@@ -298,22 +298,34 @@ class Series:
         }
 
 
-def _read_only(path: Path) -> int:
+def _read_only(path: Path, skip: int = 0) -> int:
     n = 0
     with path.open("rb") as f:
-        for _ in f:
+        for _ in itertools.islice(f, skip, None):
             n += 1
     return n
 
 
-def _decode_only(path: Path) -> int:
+def _decode_only(path: Path, skip: int = 0) -> int:
     n = 0
     dec = decode_event
     with path.open("rb") as f:
-        for line in f:
+        for line in itertools.islice(f, skip, None):
             dec(line)
             n += 1
     return n
+
+
+def _warm_up(engine: Engine, path: Path, count: int, batch: int) -> None:
+    """Feed the first ``count`` events, untimed, taking the changes as ``_ingest`` does."""
+    feed, dec = engine.feed, decode_event
+    with path.open("rb") as f:
+        for n, line in enumerate(itertools.islice(f, count), 1):
+            feed(dec(line))
+            if batch > 0 and n % batch == 0:
+                engine.take_changes()
+    if batch > 0:
+        engine.take_changes()
 
 
 @dataclass
@@ -328,6 +340,11 @@ class Ingested:
     idle_sample: list[Any] = field(default_factory=list)
     tail_events: int = 0
     tail_touched: int = 0
+    #: time in the cyclic collector; objects that survived to a freeze (what each collection
+    #: walks until the next freeze), and the events fed until the last freeze
+    gc_seconds: float = 0.0
+    left_alive: int = 0
+    events_frozen: int = 0
 
 
 def _ingest(
@@ -340,6 +357,7 @@ def _ingest(
     tail: int = 0,
     n_events: int = 0,
     freeze_every: float = 0.0,
+    skip: int = 0,
 ) -> Ingested:
     """Decode and feed every line (or the first ``limit``); like the server, take the changed
     statistics every ``batch`` events (0: the engine does not collect changes).  With
@@ -347,20 +365,51 @@ def _ingest(
     count the statistics each event changes.  Statistics whose id is in ``idle_ids`` must
     never change: they are counted in ``idle_hits``.  With ``freeze_every`` (seconds), like
     the server's ``gc-freeze-interval``: when the changes are taken and that long has passed
-    since the last time, a full collection of what is not frozen yet, then freeze it."""
+    since the last time, a full collection of what is not frozen yet, then freeze it.  The
+    first ``skip`` lines are left out (``--warm-up`` fed them before)."""
     res = Ingested()
+    clock = time.perf_counter
+    collecting_since = 0.0
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        nonlocal collecting_since
+        if phase == "start":
+            collecting_since = clock()
+        else:
+            res.gc_seconds += clock() - collecting_since
+
+    gc.callbacks.append(on_gc)
+    try:
+        _feed_all(engine, path, batch, limit, res, idle_ids, tail, n_events, freeze_every, skip)
+    finally:
+        gc.callbacks.remove(on_gc)
+    return res
+
+
+def _feed_all(
+    engine: Engine,
+    path: Path,
+    batch: int,
+    limit: int,
+    res: Ingested,
+    idle_ids: set[int] | None,
+    tail: int,
+    n_events: int,
+    freeze_every: float,
+    skip: int,
+) -> None:
     clock = time.perf_counter
     last_freeze = clock()
     feed, dec = engine.feed, decode_event
     with path.open("rb") as f:
-        lines: Iterable[bytes] = itertools.islice(f, limit) if limit else f
+        lines: Iterable[bytes] = itertools.islice(f, skip, skip + limit if limit else None)
         if batch <= 0:
             n = 0
             for line in lines:
                 feed(dec(line))
                 n += 1
             res.events = n
-            return res
+            return
         take = engine.take_changes
 
         def taken() -> int:
@@ -368,6 +417,8 @@ def _ingest(
             changed = take()
             if freeze_every and clock() - last_freeze >= freeze_every:
                 gc.collect()
+                res.left_alive += len(gc.get_objects(generation=2))
+                res.events_frozen = n
                 gc.freeze()
                 last_freeze = clock()
             if idle_ids:
@@ -397,7 +448,6 @@ def _ingest(
                 res.taken += taken()
         res.taken += taken()
         res.events = n
-    return res
 
 
 def _measure(series: Series, fn: Callable[[], Any], gc_mode: str = "on") -> Any:
@@ -426,6 +476,12 @@ class Prepared:
     open_seconds: tuple[float, float]
     idle_touched: set[Any]
     idle_ids: set[int]
+
+
+def _time_of_line(path: Path, index: int) -> str:
+    with path.open("rb") as f:
+        line = next(itertools.islice(f, index, None))
+    return str(decode_event(line).time)
 
 
 def _first_time(path: Path) -> float:
@@ -581,7 +637,16 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         say(f"K = {plan.k:,} statistics on idle objects: {plan.describe(plan.idle)}")
     t0 = _first_time(files.events)
     path = files.events
-    n_events = spec.events
+    warm = args.warm_up
+    if not 0 <= warm < spec.events:
+        msg = f"--warm-up {warm}: give fewer than the {spec.events:,} events of the file"
+        raise SystemExit(msg)
+    n_events = spec.events - warm
+    if warm:
+        say(
+            f"warm-up: the first {warm:,} events (to {_time_of_line(path, warm - 1)} in the "
+            f"file) fed to every engine before its timed run; the {n_events:,} after them timed"
+        )
     tail = min(args.touch_sample, n_events // 2)
 
     read = Series("(0) read lines", n_events)
@@ -593,6 +658,8 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     last: dict[str, list[Any]] = {}
     read_us = 0.0
     touched_per_event = 0.0
+    #: per (b) run: seconds in the collector, objects left alive per event
+    collector: list[tuple[float, float]] = []
     gc_mode, batch = args.gc, args.batch
     # what the server does (service/app.py ``_freezer``): collect and freeze every 0.2 s
     freeze_every = ServerOptions().gc_freeze_interval if gc_mode == "freeze" and batch > 0 else 0.0
@@ -604,7 +671,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     say(f"measuring: {args.repeat} x ({names}), interleaved; gc {gc_how}; {collecting}")
     for r in range(args.repeat):
         for series, fn in ((read, _read_only), (decode, _decode_only)):
-            n = _measure(series, lambda fn=fn: fn(path))
+            n = _measure(series, lambda fn=fn: fn(path, warm))
             if n != n_events:
                 msg = f"{path}: {n} lines, expected {n_events}"
                 raise SystemExit(msg)
@@ -613,6 +680,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             runs.append((loaded, plan, True))
         for series, with_plan, idle in runs:
             prepared = _prepare(config, with_plan, t0, idle=idle, collect=batch > 0)
+            _warm_up(prepared.engine, path, warm, batch)
             if with_plan is not None:
                 opens["S"].append(prepared.open_seconds[0])
             if idle:
@@ -628,12 +696,15 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
                     tail=c,
                     n_events=n_events,
                     freeze_every=freeze_every,
+                    skip=warm,
                 ),
                 gc_mode,
             )
             _check(series.name, prepared, got)
             if counted:
                 touched_per_event = got.tail_touched / max(1, got.tail_events)
+            if series is base:
+                collector.append((got.gc_seconds, got.left_alive / max(1, got.events_frozen)))
             if r == args.repeat - 1 and with_plan is not None:
                 end = prepared.engine.tenants[TENANT].ts
                 values, seconds = _values(prepared.engine, prepared.touched, end)
@@ -685,6 +756,15 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"at {per_touch:.2f} us per touch and {touched_per_event:.0f} touches per event the "
         f"statistics alone allow {1e6 / max(for_stats, 1e-9):,.0f} events/s"
     )
+    gc_share = [sec / run for (sec, _), run in zip(collector, base.seconds, strict=True)]
+    alive = [a for _, a in collector]
+    found = (
+        f"{min(alive):.1f}-{max(alive):.1f} objects left alive per event (found at the "
+        "freezes: what each collection walks until the next freeze)"
+        if freeze_every and min(alive) > 0
+        else "no freeze during the runs"
+    )
+    say(f"collector (b): {min(gc_share):.1%}-{max(gc_share):.1%} of the time; {found}")
     ratio_cb = ratio_cb_median = ratio_cb_cpu = 0.0
     if plan.k:
         ratio_cb = loaded.best / base.best
@@ -723,6 +803,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "machine": mach,
         "spec": meta["spec"],
         "events": n_events,
+        "warm_up_events": warm,
         "statistics": {"S": plan.s, "K": plan.k},
         "config_seconds": round(config_seconds, 3),
         "yaml_seconds": {k: round(v, 2) for k, v in yaml_times.items()},
@@ -737,6 +818,8 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "ratio_c_b_cpu": round(ratio_cb_cpu, 4),
         "touched_per_event": round(touched_per_event, 2),
         "us_per_touch": round(per_touch, 3),
+        "collector_share": [round(x, 4) for x in gc_share],
+        "left_alive_per_event": [round(x, 2) for x in alive],
         "open_seconds": {"S": round(s_open, 3), "K": round(k_open, 3)},
         "read_us_per_value": round(read_us, 2),
         "memory": memory,
@@ -831,6 +914,15 @@ def parser() -> argparse.ArgumentParser:
         "--statistics 0)",
     )
     p.add_argument("--repeat", type=int, default=None, help="runs of each measurement (2-3)")
+    p.add_argument(
+        "--warm-up",
+        type=int,
+        default=0,
+        metavar="N",
+        help="feed the first N events of the file to every engine before its timed run, "
+        "which takes the rest (steady state: Sliding rings full, the login ramp over); "
+        "the read and decode floors are measured on the same lines (default 0)",
+    )
     p.add_argument("--cache-dir", default=str(DEFAULT_CACHE), help="where generated files go")
     p.add_argument("--regenerate", action="store_true", help="do not reuse generated files")
     p.add_argument(

@@ -191,6 +191,27 @@ def test_engine_ingest_smoke_with_the_full_mix(tmp_path):
     assert result["us_per_touch"] > 0
     for phrase in ("engine / decode:", "per statistic touch", "target: 50,000 events/s"):
         assert phrase in text
+    assert "collector (b):" in text
+    assert result["warm_up_events"] == 0
+
+
+def test_engine_ingest_warm_up_times_the_rest(tmp_path):
+    """--warm-up N: every engine gets the first N events untimed; the floors and the engines
+    are timed on the other ones, and a warm-up as long as the file is refused."""
+    out = io.StringIO()
+    argv = ["--smoke", "--cache-dir", str(tmp_path), "--repeat", "1", "--warm-up", "600"]
+    args = engine_ingest.parser().parse_args(argv)
+    engine_ingest.resolve_size(args)
+    result = engine_ingest.run(args, out)
+    text = out.getvalue()
+    assert result["warm_up_events"] == 600
+    assert result["events"] == SMOKE.events - 600
+    assert "the first 600 events" in text
+    assert f"the {SMOKE.events - 600:,} after them timed" in text
+    args = engine_ingest.parser().parse_args([*argv[:-1], str(SMOKE.events)])
+    engine_ingest.resolve_size(args)
+    with pytest.raises(SystemExit, match="--warm-up"):
+        engine_ingest.run(args, io.StringIO())
 
 
 def test_memory_smoke(tmp_path):

@@ -738,6 +738,18 @@ def _other_minor() -> str:
     return f"{major}.{int(minor) + 1}.0"
 
 
+def test_a_format_2_snapshot_still_loads() -> None:
+    """0.2.0 wrote format 2; this version writes format 3 (which 0.2.0 refuses) and reads
+    both: the state of format 2 (track entries as lists, plain step accumulators) reads
+    alike (tests/core/test_track_entries.py, tests/core/test_sliding_reuse.py)."""
+    assert FORMAT == 3
+    _, blob = encode_snapshot({"x": 1}, 1)
+    _, state = decode_snapshot(_rewrite_header(blob, format=2))
+    assert state == {"x": 1}
+    with pytest.raises(BackupError, match="backup format 1 is not supported.*formats 2 and 3"):
+        decode_snapshot(_rewrite_header(blob, format=1))
+
+
 def test_a_patch_release_reads_the_snapshot() -> None:
     """Only major.minor must match: a snapshot from another patch release loads."""
     major, minor, *_ = snapshot_module.server_version().split(".")

@@ -32,6 +32,7 @@ from statserver.errors import BackupError
 
 __all__ = [
     "FORMAT",
+    "READABLE_FORMATS",
     "SnapshotHeader",
     "collector_paused",
     "decode_snapshot",
@@ -41,8 +42,14 @@ __all__ = [
 
 MAGIC: Final = b"STATSRV\x00"
 #: 2: Zstandard instead of zlib; statistic keys are named tuples, windows are shared
-#: (snapshots of format 1 are refused with a message that says so)
-FORMAT: Final = 2
+#: (snapshots of format 1 are refused with a message that says so).
+#: 3 (0.2.1): tracks keep an open segment as its item, Sliding windows their own step
+#: accumulators as ``StepAcc``; 0.2.0 would misread such a snapshot, so it must refuse it,
+#: and it refuses any format but 2.  Format 2 still loads: its lists and plain accumulators
+#: read alike (``Track._unpack``, ``SlidingWindow._step_acc``).
+FORMAT: Final = 3
+#: the formats this version loads
+READABLE_FORMATS: Final = (2, 3)
 ZSTD_LEVEL: Final = 3
 
 
@@ -111,9 +118,11 @@ def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeade
         header = SnapshotHeader(**json.loads(blob[start : start + hlen]))
     except (ValueError, TypeError) as exc:
         raise BackupError(f"backup header is damaged: {exc}") from None
-    if header.format != FORMAT:
+    if header.format not in READABLE_FORMATS:
+        readable = " and ".join(str(f) for f in READABLE_FORMATS)
         raise BackupError(
-            f"backup format {header.format} is not supported by this version (format {FORMAT})"
+            f"backup format {header.format} is not supported by this version (it reads "
+            f"formats {readable})"
         )
     if not _compatible(header.statserver, server_version()):
         raise BackupError(

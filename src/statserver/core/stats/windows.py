@@ -44,6 +44,7 @@ __all__ = [
     "SelectionWindow",
     "SinceLoginWindow",
     "SlidingWindow",
+    "StepAcc",
     "Totals",
     "Window",
     "WindowSpec",
@@ -90,7 +91,26 @@ class Acc(Portable):
         "seen",
     )
 
+    entries: int
+    carry: int
+    done: int
+    ptime: int
+    ctime: int
+    atime: int
+    cint: int
+    max_d: int
+    min_d: int
+    max_n: int
+    min_n: int
+
     def __init__(self, n_open: int, n_ranges: int, n_custom: int) -> None:
+        self._zero(n_open)
+        self.ranges: list[int] | None = [0] * (2 * n_ranges) if n_ranges else None
+        self.custom: list[float] | None = [0.0, 0.0, _INF, -_INF] * n_custom if n_custom else None
+        self.seen: set[str] | None = None
+
+    def _zero(self, n_open: int) -> None:
+        """The counters of an interval that starts with ``n_open`` segments open."""
         self.entries = 0
         self.carry = n_open
         self.done = 0
@@ -102,9 +122,6 @@ class Acc(Portable):
         self.min_d = -1
         self.max_n = n_open
         self.min_n = n_open
-        self.ranges: list[int] | None = [0] * (2 * n_ranges) if n_ranges else None
-        self.custom: list[float] | None = [0.0, 0.0, _INF, -_INF] * n_custom if n_custom else None
-        self.seen: set[str] | None = None
 
     def copy(self) -> Acc:
         other = Acc(self.carry, 0, 0)
@@ -122,6 +139,36 @@ class Acc(Portable):
         other.custom = None if self.custom is None else list(self.custom)
         other.seen = None if self.seen is None else set(self.seen)
         return other
+
+    def reset(self, n_open: int) -> None:
+        """Empty it for a new interval with ``n_open`` segments open, as ``__init__`` does,
+        keeping its lists (a Sliding window reuses the accumulator of the step that drops
+        out: see :class:`StepAcc`)."""
+        self._zero(n_open)
+        ranges = self.ranges
+        if ranges is not None:
+            for i in range(len(ranges)):
+                ranges[i] = 0
+        custom = self.custom
+        if custom is not None:
+            for base in range(0, len(custom), 4):
+                custom[base] = 0.0
+                custom[base + 1] = 0.0
+                custom[base + 2] = _INF
+                custom[base + 3] = -_INF
+        if self.seen is not None:
+            self.seen.clear()
+
+
+class StepAcc(Acc):
+    """The accumulator of one step of one Sliding window, held by no other step and no other
+    window: when its step drops out of the ring, the window resets it for the new step
+    instead of allocating one.  Fillers, the empty step and copies made for reads are plain
+    :class:`Acc` and are never reset, and so are the accumulators of snapshots written before
+    this class existed (their fillers were plain ``Acc`` too, shared between steps): the
+    class is the mark, so it costs no memory and survives a restore."""
+
+    __slots__ = ()
 
 
 #: a step during which nothing was open and nothing happened (never modified)
@@ -272,8 +319,11 @@ class Window(Portable):
         other.s2 = self.s2
 
     # -- accumulator helpers ------------------------------------------------------------
-    def _new_acc(self) -> Acc:
-        acc = Acc(self.n, len(self.range_bounds), len(self.extractors))
+    def _new_acc(self, step: bool = False) -> Acc:
+        """An empty accumulator with the open segments as carried; ``step``: a Sliding
+        window's own (:class:`StepAcc`)."""
+        n_ranges, n_custom = len(self.range_bounds), len(self.extractors)
+        acc = StepAcc(self.n, n_ranges, n_custom) if step else Acc(self.n, n_ranges, n_custom)
         if self.custom_keys:
             acc.seen = set()
         return acc
@@ -404,8 +454,10 @@ class _IntervalWindow(Window):
         self.start = boundary
         self.end = next_end
         self.s1 = self.n * boundary
-        # every open segment now starts at the boundary for integral purposes
-        self.acc = self._new_acc()
+        # every open segment now starts at the boundary for integral purposes; the
+        # accumulator is the window's alone (a read rolls a copy: ``_at``), so it is reset
+        # for the new interval rather than replaced
+        acc.reset(self.n)
 
     # the hot path of every event: ``_count`` is written out in place
     def seg_start(self, t: int, real_start: int) -> None:
@@ -566,7 +618,19 @@ class SlidingWindow(Window):
         self.k = opened // profile.step
         self.created_k = self.k
         self.ring: list[Acc | None] = [None] * size
-        self.ring[self.k % size] = self._new_acc()
+        self._step_acc(self.k % size, False)
+
+    def _step_acc(self, i: int, reuse: bool) -> None:
+        """A fresh accumulator in slot ``i`` for a new step: with ``reuse``, the one of the
+        step dropping out of the slot when the window owns it (:class:`StepAcc`), reset;
+        otherwise a new one.  Fewer objects made per event means less for the cyclic
+        collector to walk until the next freeze (bench/README.md)."""
+        ring = self.ring
+        old = ring[i]
+        if reuse and isinstance(old, StepAcc):
+            old.reset(self.n)
+        else:
+            ring[i] = self._new_acc(True)
 
     def _cur(self) -> Acc:
         acc = self.ring[self.k % len(self.ring)]
@@ -574,20 +638,29 @@ class SlidingWindow(Window):
         return acc
 
     def advance(self, t: int) -> None:
+        self._advance(t, True)
+
+    def _advance(self, t: int, reuse: bool) -> None:
+        """``advance``; without ``reuse`` for a copy made for a read, whose ring shares its
+        accumulators with the window's."""
         kk = t // self.profile.step
         if kk <= self.k:
             return
         step, size = self.profile.step, len(self.ring)
         if kk - self.k > size:
-            # everything in the ring drops out; open segments fill the skipped steps
-            # everything in the ring drops out: jump to the oldest step still needed
+            # everything in the ring drops out: jump to the oldest step still needed (open
+            # segments fill the skipped steps below); the slot of that step keeps its
+            # accumulator, to be reused
             self.k = kk - size
             boundary = self.k * step
             self.s1 = self.n * boundary
             if self.cint_on:
                 self._cint_roll(Acc(0, 0, 0), boundary)
+            i = self.k % size
+            kept = self.ring[i]
             self.ring[:] = [None] * size
-            self.ring[self.k % size] = self._new_acc()
+            self.ring[i] = kept
+            self._step_acc(i, reuse)
         while self.k < kk:
             if self.n == 0:
                 # nothing open: the skipped steps stay empty (``None`` reads as an empty
@@ -595,7 +668,7 @@ class SlidingWindow(Window):
                 _fill(self.ring, self.k + 1, kk, None)
                 self.k = kk
                 self.s1 = 0
-                self.ring[kk % size] = self._new_acc()
+                self._step_acc(kk % size, reuse)
                 return
             cur = self._cur()
             boundary = (self.k + 1) * step
@@ -611,7 +684,7 @@ class SlidingWindow(Window):
                 _fill(self.ring, self.k, kk, whole)
                 self.k = kk
                 self.s1 = self.n * kk * step
-            self.ring[self.k % size] = self._new_acc()
+            self._step_acc(self.k % size, reuse)
 
     def _window_start(self, t: int) -> int:
         start = (t // self.profile.step) * self.profile.step - self.profile.window
@@ -682,7 +755,7 @@ class SlidingWindow(Window):
         i = self.k % len(self.ring)
         current = self.ring[i]
         other.ring[i] = None if current is None else current.copy()  # the only one changed
-        other.advance(t)
+        other._advance(t, False)
         return other
 
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:

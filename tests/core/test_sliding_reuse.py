@@ -1,0 +1,237 @@
+"""A Sliding window reuses the accumulator of the step that drops out of its ring
+(``StepAcc``, core/stats/windows.py) instead of allocating one per step.
+
+The values are checked against a model written from the definition of a Sliding window, not
+from its ring: at ``now`` the window covers ``[W(now), now]`` with
+``W(t) = max(opened, (t // step) * step - window)``, and
+
+* ``entries``: segments that started at or after ``W(now)``;
+* ``done``: completions (segment ends and instantaneous actions) at or after ``W(now)``;
+* ``ptime``: the part of every segment, open ones up to ``now``, inside ``[W(now), now]``;
+* ``ctime``: each completed duration clipped to the window *at its completion*,
+  ``end - max(start, W(end))``, for completions at or after ``W(now)``;
+* ``max_d``: the longest of those, and of the open segments' ``now - max(start, W(now))``;
+* ``ranges``: per time range ``[lo, hi)`` the count and sum of the clipped durations in it;
+* ``carry``: segments open at ``W(now)`` (an event at ``W(now)`` comes after it);
+  ``max_n``/``min_n``: the most and fewest open then and after each event since.
+
+The events come in random order of operations and gaps (longer than the window too, and
+with segments open across many steps, so that shared filler accumulators and emptied steps
+occur), with reads ahead of the next event's time in between (a read works on a copy that
+shares the ring's accumulators, and must not reset them).
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from statserver.core.stats.profiles import SlidingProfile
+from statserver.core.stats.windows import Acc, SlidingWindow, StepAcc, WindowSpec
+
+RANGES = ((0, 5), (5, 30))
+
+
+@dataclass
+class Model:
+    window: int
+    step: int
+    opened: int
+    #: segment id -> start, for the open ones
+    open: dict[int, int] = field(default_factory=dict)
+    #: (start, end) of the closed ones, and whether each completed
+    closed: list[tuple[int, int, bool]] = field(default_factory=list)
+    #: (time, duration) of the instantaneous actions
+    instants: list[tuple[int, int]] = field(default_factory=list)
+    #: (time, segments open after it) of every event
+    history: list[tuple[int, int]] = field(default_factory=list)
+
+    def w(self, t: int) -> int:
+        return max(self.opened, (t // self.step) * self.step - self.window)
+
+    def totals(self, now: int) -> dict[str, object]:
+        lo = self.w(now)
+        entries = sum(1 for s in self.open.values() if s >= lo) + sum(
+            1 for s, _, _ in self.closed if s >= lo
+        )
+        clipped = [e - max(s, self.w(e)) for s, e, c in self.closed if c and e >= lo]
+        clipped += [d for t, d in self.instants if t >= lo]
+        ptime = sum(max(0, min(e, now) - max(s, lo)) for s, e, _ in self.closed)
+        ptime += sum(max(0, now - max(s, lo)) for s in self.open.values())
+        longest = max([-1, *clipped, *(now - max(s, lo) for s in self.open.values())])
+        carry = 0
+        counts: list[int] = []
+        for t, n in self.history:
+            if t < lo:
+                carry = n
+            elif t <= now:
+                counts.append(n)
+        ranges: list[int] = []
+        for r_lo, r_hi in RANGES:
+            inside = [d for d in clipped if r_lo <= d < r_hi]
+            ranges += [len(inside), sum(inside)]
+        return {
+            "entries": entries,
+            "done": len(clipped),
+            "ptime": ptime,
+            "ctime": sum(clipped),
+            "max_d": longest,
+            "ranges": ranges,
+            "carry": carry,
+            "max_n": max([carry, *counts]),
+            "min_n": min([carry, *counts]),
+        }
+
+
+def read(win: SlidingWindow, model: Model, now: int) -> dict[str, object]:
+    oldest = min(model.open.values(), default=None)
+    tot = win.totals(now, oldest)
+    return {
+        "entries": tot.entries,
+        "done": tot.done,
+        "ptime": tot.ptime,
+        "ctime": tot.ctime,
+        "max_d": tot.max_d,
+        "ranges": tot.ranges,
+        "carry": tot.carry,
+        "max_n": tot.max_n,
+        "min_n": tot.min_n,
+    }
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["start", "end", "leave", "instant", "read"]),
+        # gaps: mostly within a step, some across steps, some longer than the window
+        st.one_of(st.integers(0, 3), st.integers(4, 40), st.integers(100, 400)),
+        st.integers(0, 40),
+    ),
+    max_size=80,
+)
+
+
+def run(ops: list[tuple[str, int, int]], win: SlidingWindow, model: Model, t: int) -> int:
+    next_id = max([*model.open, -1]) + 1
+    for op, gap, value in ops:
+        t += gap
+        if op == "read":
+            # a read ahead of the next event: the next event may come before it
+            now = t + value
+            assert read(win, model, now) == model.totals(now), (ops, now)
+        elif op == "start" or not model.open:
+            win.seg_start(t, t)
+            model.open[next_id] = t
+            next_id += 1
+        elif op == "instant":
+            win.instant(t, value, None)
+            model.instants.append((t, value))
+        else:
+            sid = min(model.open, key=lambda k: (model.open[k], k))
+            start = model.open.pop(sid)
+            completed = op == "end"
+            win.seg_end(start, t, completed, None, start)
+            model.closed.append((start, t, completed))
+        if op != "read":
+            model.history.append((t, len(model.open)))
+        assert read(win, model, t) == model.totals(t), (ops, t)
+    return t
+
+
+def fresh(window: int, step: int, opened: int) -> tuple[SlidingWindow, Model]:
+    profile = SlidingProfile("S", window, step)
+    win = SlidingWindow(profile, opened, (), WindowSpec(ranges=RANGES))
+    return win, Model(window, step, opened)
+
+
+PROFILES = st.sampled_from([(60, 10), (30, 10), (50, 5), (20, 20)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(profile=PROFILES, opened=st.integers(0, 100), ops=OPS)
+def test_values_follow_the_definition(
+    profile: tuple[int, int], opened: int, ops: list[tuple[str, int, int]]
+) -> None:
+    win, model = fresh(*profile, opened)
+    run(ops, win, model, opened)
+
+
+@settings(max_examples=150, deadline=None)
+@given(profile=PROFILES, first=OPS, then=OPS)
+def test_a_restored_window_goes_on_as_the_original(
+    profile: tuple[int, int], first: list[tuple[str, int, int]], then: list[tuple[str, int, int]]
+) -> None:
+    win, model = fresh(*profile, 0)
+    t = run(first, win, model, 0)
+    restored = pickle.loads(pickle.dumps(win))
+    assert all(type(a) is type(b) for a, b in zip(win.ring, restored.ring, strict=True))
+    model2 = copy.deepcopy(model)
+    run(then, win, model, t)
+    run(then, restored, model2, t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(profile=PROFILES, first=OPS, then=OPS)
+def test_a_ring_of_plain_accumulators_is_never_reset(
+    profile: tuple[int, int], first: list[tuple[str, int, int]], then: list[tuple[str, int, int]]
+) -> None:
+    """A snapshot written before ``StepAcc`` holds plain ``Acc`` everywhere, fillers shared
+    between steps among them: the window allocates for new steps and the values stay right."""
+    win, model = fresh(*profile, 0)
+    t = run(first, win, model, 0)
+    plain: dict[int, Acc] = {}
+    for i, acc in enumerate(win.ring):
+        if isinstance(acc, StepAcc):
+            win.ring[i] = plain.setdefault(id(acc), acc.copy())
+    current = win.ring[win.k % len(win.ring)]
+    # every step but the current one is complete: its accumulator never changes again
+    kept = {id(a): a for a in win.ring if a is not None and a is not current}
+    before = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
+    run(then, win, model, t)
+    after = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
+    assert after == before
+
+
+def test_steps_reuse_the_accumulators_that_drop_out() -> None:
+    """One segment event per step for three turns of a 7-slot ring: the ring ends with the
+    7 accumulators it made in its first turn, reset and reused, and the values are right."""
+    win, model = fresh(60, 10, 0)
+    made: set[int] = set()
+    for k in range(21):
+        t = 10 * k + 3
+        if model.open:
+            start = model.open.pop(0)
+            win.seg_end(start, t, True, None, start)
+            model.closed.append((start, t, True))
+        else:
+            win.seg_start(t, t)
+            model.open[0] = t
+        model.history.append((t, len(model.open)))
+        assert read(win, model, t) == model.totals(t)
+        if k < 7:
+            made |= {id(a) for a in win.ring if a is not None}
+    ring = {id(a) for a in win.ring}
+    assert len(ring) == 7
+    assert ring == made
+    assert all(type(a) is StepAcc for a in win.ring)
+
+
+def test_a_read_ahead_leaves_the_ring_alone() -> None:
+    """A read far ahead rolls a copy through every slot; the window's own accumulators keep
+    their counts and the next event (earlier than the read) finds them."""
+    win, model = fresh(60, 10, 0)
+    for t in (1, 12, 23):
+        win.instant(t, 4, None)
+        model.instants.append((t, 4))
+        model.history.append((t, 0))
+    counts = [None if a is None else a.done for a in win.ring]
+    assert read(win, model, 500) == model.totals(500)
+    assert [None if a is None else a.done for a in win.ring] == counts
+    win.instant(30, 6, None)
+    model.instants.append((30, 6))
+    model.history.append((30, 0))
+    assert read(win, model, 30) == model.totals(30)
+    assert read(win, model, 30)["done"] == 4
