@@ -746,7 +746,7 @@ def test_a_format_2_snapshot_still_loads() -> None:
     _, blob = encode_snapshot({"x": 1}, 1)
     _, state = decode_snapshot(_rewrite_header(blob, format=2))
     assert state == {"x": 1}
-    with pytest.raises(BackupError, match="backup format 1 is not supported.*formats 2 and 3"):
+    with pytest.raises(BackupError, match=r"backup format 1 is not supported.*formats 2 and 3"):
         decode_snapshot(_rewrite_header(blob, format=1))
 
 
