@@ -316,18 +316,6 @@ def _decode_only(path: Path, skip: int = 0) -> int:
     return n
 
 
-def _warm_up(engine: Engine, path: Path, count: int, batch: int) -> None:
-    """Feed the first ``count`` events, untimed, taking the changes as ``_ingest`` does."""
-    feed, dec = engine.feed, decode_event
-    with path.open("rb") as f:
-        for n, line in enumerate(itertools.islice(f, count), 1):
-            feed(dec(line))
-            if batch > 0 and n % batch == 0:
-                engine.take_changes()
-    if batch > 0:
-        engine.take_changes()
-
-
 @dataclass
 class Ingested:
     """What one ingest loop saw: events fed, statistics taken (summed over the batches),
@@ -680,7 +668,8 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             runs.append((loaded, plan, True))
         for series, with_plan, idle in runs:
             prepared = _prepare(config, with_plan, t0, idle=idle, collect=batch > 0)
-            _warm_up(prepared.engine, path, warm, batch)
+            if warm:  # the first events, untimed, their changes taken as in the timed run
+                _ingest(prepared.engine, path, batch, warm)
             if with_plan is not None:
                 opens["S"].append(prepared.open_seconds[0])
             if idle:

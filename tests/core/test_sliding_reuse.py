@@ -31,7 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statserver.core.stats.profiles import SlidingProfile
-from statserver.core.stats.windows import Acc, SlidingWindow, StepAcc, WindowSpec
+from statserver.core.stats.windows import SlidingWindow, StepAcc, WindowSpec
 
 RANGES = ((0, 5), (5, 30))
 
@@ -122,13 +122,13 @@ def run(ops: list[tuple[str, int, int]], win: SlidingWindow, model: Model, t: in
             # a read ahead of the next event: the next event may come before it
             now = t + value
             assert read(win, model, now) == model.totals(now), (ops, now)
-        elif op == "start" or not model.open:
-            win.seg_start(t, t)
-            model.open[next_id] = t
-            next_id += 1
         elif op == "instant":
             win.instant(t, value, None)
             model.instants.append((t, value))
+        elif op == "start" or not model.open:  # an end with nothing open starts one
+            win.seg_start(t, t)
+            model.open[next_id] = t
+            next_id += 1
         else:
             sid = min(model.open, key=lambda k: (model.open[k], k))
             start = model.open.pop(sid)
@@ -182,10 +182,9 @@ def test_a_ring_of_plain_accumulators_is_never_reset(
     between steps among them: the window allocates for new steps and the values stay right."""
     win, model = fresh(*profile, 0)
     t = run(first, win, model, 0)
-    plain: dict[int, Acc] = {}
     for i, acc in enumerate(win.ring):
         if isinstance(acc, StepAcc):
-            win.ring[i] = plain.setdefault(id(acc), acc.copy())
+            win.ring[i] = acc.copy()  # a plain Acc with the same counts
     current = win.ring[win.k % len(win.ring)]
     # every step but the current one is complete: its accumulator never changes again
     kept = {id(a): a for a in win.ring if a is not None and a is not current}
@@ -200,17 +199,9 @@ def test_steps_reuse_the_accumulators_that_drop_out() -> None:
     7 accumulators it made in its first turn, reset and reused, and the values are right."""
     win, model = fresh(60, 10, 0)
     made: set[int] = set()
-    for k in range(21):
-        t = 10 * k + 3
-        if model.open:
-            start = model.open.pop(0)
-            win.seg_end(start, t, True, None, start)
-            model.closed.append((start, t, True))
-        else:
-            win.seg_start(t, t)
-            model.open[0] = t
-        model.history.append((t, len(model.open)))
-        assert read(win, model, t) == model.totals(t)
+    t = -7
+    for k in range(21):  # at 3, 13, 23, ...: a start, then an end, and so on
+        t = run([("end" if model.open else "start", 10, 0)], win, model, t)
         if k < 7:
             made |= {id(a) for a in win.ring if a is not None}
     ring = {id(a) for a in win.ring}
@@ -223,15 +214,9 @@ def test_a_read_ahead_leaves_the_ring_alone() -> None:
     """A read far ahead rolls a copy through every slot; the window's own accumulators keep
     their counts and the next event (earlier than the read) finds them."""
     win, model = fresh(60, 10, 0)
-    for t in (1, 12, 23):
-        win.instant(t, 4, None)
-        model.instants.append((t, 4))
-        model.history.append((t, 0))
+    t = run([("instant", 1, 4), ("instant", 11, 4), ("instant", 11, 4)], win, model, 0)
     counts = [None if a is None else a.done for a in win.ring]
     assert read(win, model, 500) == model.totals(500)
     assert [None if a is None else a.done for a in win.ring] == counts
-    win.instant(30, 6, None)
-    model.instants.append((30, 6))
-    model.history.append((30, 0))
-    assert read(win, model, 30) == model.totals(30)
+    t = run([("instant", 30 - t, 6)], win, model, t)  # at 30, before the read's 500
     assert read(win, model, 30)["done"] == 4

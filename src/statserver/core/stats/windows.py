@@ -145,17 +145,10 @@ class Acc(Portable):
         keeping its lists (a Sliding window reuses the accumulator of the step that drops
         out: see :class:`StepAcc`)."""
         self._zero(n_open)
-        ranges = self.ranges
-        if ranges is not None:
-            for i in range(len(ranges)):
-                ranges[i] = 0
-        custom = self.custom
-        if custom is not None:
-            for base in range(0, len(custom), 4):
-                custom[base] = 0.0
-                custom[base + 1] = 0.0
-                custom[base + 2] = _INF
-                custom[base + 3] = -_INF
+        if self.ranges is not None:
+            self.ranges[:] = [0] * len(self.ranges)
+        if self.custom is not None:
+            self.custom[:] = [0.0, 0.0, _INF, -_INF] * (len(self.custom) // 4)
         if self.seen is not None:
             self.seen.clear()
 
@@ -648,19 +641,15 @@ class SlidingWindow(Window):
             return
         step, size = self.profile.step, len(self.ring)
         if kk - self.k > size:
-            # everything in the ring drops out: jump to the oldest step still needed (open
-            # segments fill the skipped steps below); the slot of that step keeps its
-            # accumulator, to be reused
+            # everything in the ring drops out: jump to the oldest step still needed, with an
+            # accumulator of its own (the one in its slot when the window owns it); the loop
+            # below writes every other slot, as ``kk`` is ``k + size``
             self.k = kk - size
             boundary = self.k * step
             self.s1 = self.n * boundary
             if self.cint_on:
                 self._cint_roll(Acc(0, 0, 0), boundary)
-            i = self.k % size
-            kept = self.ring[i]
-            self.ring[:] = [None] * size
-            self.ring[i] = kept
-            self._step_acc(i, reuse)
+            self._step_acc(self.k % size, reuse)
         while self.k < kk:
             if self.n == 0:
                 # nothing open: the skipped steps stay empty (``None`` reads as an empty
