@@ -1,5 +1,6 @@
-"""A Sliding window reuses the accumulator of the step that drops out of its ring
-(``StepAcc``, core/stats/windows.py) instead of allocating one per step.
+"""A Sliding window keeps the step in progress in its own counters and, when the step ends,
+copies them into the accumulator of the step that drops out of its ring (``StepAcc``,
+core/stats/windows.py) instead of allocating one per step.
 
 The values are checked against a model written from the definition of a Sliding window, not
 from its ring: at ``now`` the window covers ``[W(now), now]`` with
@@ -178,16 +179,16 @@ def test_a_restored_window_goes_on_as_the_original(
 def test_a_ring_of_plain_accumulators_is_never_reset(
     profile: tuple[int, int], first: list[tuple[str, int, int]], then: list[tuple[str, int, int]]
 ) -> None:
-    """A snapshot written before ``StepAcc`` holds plain ``Acc`` everywhere, fillers shared
-    between steps among them: the window allocates for new steps and the values stay right."""
+    """Plain ``Acc`` in a ring (the fillers, shared between steps and windows) belong to no
+    window: with every accumulator of the ring made plain, the window allocates for the
+    steps it closes, never writes into one of them, and the values stay right."""
     win, model = fresh(*profile, 0)
     t = run(first, win, model, 0)
     for i, acc in enumerate(win.ring):
         if isinstance(acc, StepAcc):
             win.ring[i] = acc.copy()  # a plain Acc with the same counts
-    current = win.ring[win.k % len(win.ring)]
-    # every step but the current one is complete: its accumulator never changes again
-    kept = {id(a): a for a in win.ring if a is not None and a is not current}
+    # the ring holds complete steps only (the step in progress is the window's own)
+    kept = {id(a): a for a in win.ring if a is not None}
     before = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
     run(then, win, model, t)
     after = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
@@ -195,19 +196,40 @@ def test_a_ring_of_plain_accumulators_is_never_reset(
 
 
 def test_steps_reuse_the_accumulators_that_drop_out() -> None:
-    """One segment event per step for three turns of a 7-slot ring: the ring ends with the
-    7 accumulators it made in its first turn, reset and reused, and the values are right."""
+    """One segment event per step for three turns of a 60:10 window, whose ring holds the 6
+    steps before the one in progress: the ring ends with the 6 accumulators it made in its
+    first turn, overwritten and reused, and the values are right."""
     win, model = fresh(60, 10, 0)
     made: set[int] = set()
     t = -7
     for k in range(21):  # at 3, 13, 23, ...: a start, then an end, and so on
         t = run([("end" if model.open else "start", 10, 0)], win, model, t)
-        if k < 7:
+        if k < 7:  # the event of step k closes step k - 1
             made |= {id(a) for a in win.ring if a is not None}
     ring = {id(a) for a in win.ring}
-    assert len(ring) == 7
+    assert len(win.ring) == len(ring) == 6
     assert ring == made
     assert all(type(a) is StepAcc for a in win.ring)
+
+
+def test_an_event_within_a_step_reaches_the_window_alone() -> None:
+    """The step in progress is the window's own counters: events within one step leave
+    every accumulator of the ring as it was (same objects, same counts)."""
+    win, model = fresh(60, 10, 0)
+    t = run([("start", 3, 0), ("instant", 10, 7), ("start", 10, 0), ("end", 10, 0)], win, model, 0)
+    assert t == 33
+
+    def ring_state() -> list[object]:
+        return [
+            None if a is None else (id(a), a.entries, a.done, a.ptime, a.max_n) for a in win.ring
+        ]
+
+    before = ring_state()
+    entries = win.entries
+    t = run([("start", 1, 0), ("instant", 1, 5), ("end", 1, 0), ("leave", 1, 0)], win, model, t)
+    assert t // 10 == 3  # still in step 3
+    assert ring_state() == before
+    assert win.entries == entries + 1
 
 
 def test_a_read_ahead_leaves_the_ring_alone() -> None:

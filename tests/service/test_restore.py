@@ -738,16 +738,16 @@ def _other_minor() -> str:
     return f"{major}.{int(minor) + 1}.0"
 
 
-def test_a_format_2_snapshot_still_loads() -> None:
-    """0.2.0 wrote format 2; this version writes format 3 (which 0.2.0 refuses) and reads
-    both: the state of format 2 (track entries as lists, plain step accumulators) reads
-    alike (tests/core/test_track_entries.py, tests/core/test_sliding_reuse.py)."""
-    assert FORMAT == 3
+def test_a_snapshot_of_0_2_is_refused_with_a_clear_error() -> None:
+    """0.2.x wrote formats 2 and 3, whose windows hold an accumulator object (0.3.0 keeps the
+    counters in the window): both the format and the version refuse such a snapshot, each
+    with a message that says what this version reads."""
+    assert FORMAT == 4
     _, blob = encode_snapshot({"x": 1}, 1)
-    _, state = decode_snapshot(_rewrite_header(blob, format=2))
-    assert state == {"x": 1}
-    with pytest.raises(BackupError, match=r"backup format 1 is not supported.*formats 2 and 3"):
-        decode_snapshot(_rewrite_header(blob, format=1))
+    with pytest.raises(BackupError, match=r"backup format 3 is not supported.*reads format 4\)"):
+        decode_snapshot(_rewrite_header(blob, format=3))
+    with pytest.raises(BackupError, match=r"written by Stat Server 0\.2\.1; this is 0\.3\."):
+        decode_snapshot(_rewrite_header(blob, statserver="0.2.1"))
 
 
 def test_a_patch_release_reads_the_snapshot() -> None:

@@ -45,11 +45,13 @@ MAGIC: Final = b"STATSRV\x00"
 #: (snapshots of format 1 are refused with a message that says so).
 #: 3 (0.2.1): tracks keep an open segment as its item, Sliding windows their own step
 #: accumulators as ``StepAcc``; 0.2.0 would misread such a snapshot, so it must refuse it,
-#: and it refuses any format but 2.  Format 2 still loads: its lists and plain accumulators
-#: read alike (``Track._unpack``, ``SlidingWindow._step_acc``).
-FORMAT: Final = 3
+#: and it refuses any format but 2.  0.2.1 reads formats 2 and 3.
+#: 4 (0.3.0): a window holds the counters of its interval or step in progress itself (no
+#: accumulator object of its own), and a Sliding ring only the steps before it.  A
+#: snapshot of 0.2.x is refused by its version already (major.minor must match).
+FORMAT: Final = 4
 #: the formats this version loads
-READABLE_FORMATS: Final = (2, 3)
+READABLE_FORMATS: Final = (4,)
 ZSTD_LEVEL: Final = 3
 
 
@@ -120,9 +122,10 @@ def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeade
         raise BackupError(f"backup header is damaged: {exc}") from None
     if header.format not in READABLE_FORMATS:
         readable = " and ".join(str(f) for f in READABLE_FORMATS)
+        formats = "formats" if len(READABLE_FORMATS) > 1 else "format"
         raise BackupError(
             f"backup format {header.format} is not supported by this version (it reads "
-            f"formats {readable})"
+            f"{formats} {readable})"
         )
     if not _compatible(header.statserver, server_version()):
         raise BackupError(

@@ -124,21 +124,54 @@ class Acc(Portable):
         self.min_n = n_open
 
     def copy(self) -> Acc:
-        other = Acc(self.carry, 0, 0)
-        other.entries = self.entries
-        other.done = self.done
-        other.ptime = self.ptime
-        other.ctime = self.ctime
-        other.atime = self.atime
-        other.cint = self.cint
-        other.max_d = self.max_d
-        other.min_d = self.min_d
-        other.max_n = self.max_n
-        other.min_n = self.min_n
-        other.ranges = None if self.ranges is None else list(self.ranges)
-        other.custom = None if self.custom is None else list(self.custom)
-        other.seen = None if self.seen is None else set(self.seen)
+        other = Acc(0, 0, 0)
+        other._assign(self)
         return other
+
+    def _assign(self, src: Acc) -> None:
+        """Take the counters of ``src``; its lists and set are copied (into this one's own
+        when it has them of the same size)."""
+        self.entries = src.entries
+        self.carry = src.carry
+        self.done = src.done
+        self.ptime = src.ptime
+        self.ctime = src.ctime
+        self.atime = src.atime
+        self.cint = src.cint
+        self.max_d = src.max_d
+        self.min_d = src.min_d
+        self.max_n = src.max_n
+        self.min_n = src.min_n
+        ranges, mine = src.ranges, self.ranges
+        if ranges is None or mine is None or len(mine) != len(ranges):
+            self.ranges = None if ranges is None else list(ranges)
+        else:
+            mine[:] = ranges
+        custom, own = src.custom, self.custom
+        if custom is None or own is None or len(own) != len(custom):
+            self.custom = None if custom is None else list(custom)
+        else:
+            own[:] = custom
+        seen = src.seen
+        if seen is None:
+            self.seen = None
+        elif self.seen is None:
+            self.seen = set(seen)
+        else:
+            self.seen.clear()
+            self.seen.update(seen)
+
+    def _is_empty(self) -> bool:
+        """Nothing was open at any time and nothing happened: it reads as ``None`` in a
+        Sliding ring (no segment open at the start or after any event, none started, none
+        completed, no instantaneous action, no partial duration kept)."""
+        return (
+            self.carry == 0
+            and self.max_n == 0
+            and self.entries == 0
+            and self.done == 0
+            and self.max_d < 0
+        )
 
     def reset(self, n_open: int) -> None:
         """Empty it for a new interval with ``n_open`` segments open, as ``__init__`` does,
@@ -154,12 +187,12 @@ class Acc(Portable):
 
 
 class StepAcc(Acc):
-    """The accumulator of one step of one Sliding window, held by no other step and no other
-    window: when its step drops out of the ring, the window resets it for the new step
-    instead of allocating one.  Fillers, the empty step and copies made for reads are plain
-    :class:`Acc` and are never reset, and so are the accumulators of snapshots written before
-    this class existed (their fillers were plain ``Acc`` too, shared between steps): the
-    class is the mark, so it costs no memory and survives a restore."""
+    """A past step of one Sliding window, held by no other step and no other window: when
+    the step in progress ends, the window copies its counters into the ``StepAcc`` of the
+    step that drops out of the ring instead of allocating one.  Fillers and the empty step
+    are plain :class:`Acc`, shared and never modified, and a copy made for a read writes
+    into accumulators of its own: the class is the mark, so it costs no memory and survives
+    a restore."""
 
     __slots__ = ()
 
@@ -222,8 +255,14 @@ class Totals(Portable):
         self.custom: list[float] = []
 
 
-class Window(Portable):
-    """Base of every window.  ``ranges`` are half-open ``(lo, hi)`` whole-second ranges."""
+class Window(Acc):
+    """Base of every window.  ``range_bounds`` are half-open ``(lo, hi)`` whole-second ranges.
+
+    A window *is* the accumulator of its interval in progress (Growing, SinceLogin) or of its
+    step in progress (Sliding): the counters every event updates are the window's own
+    fields, so an event reaches one object per window, not a window and its accumulator
+    (at a million statistics the heap is far larger than the CPU caches, and each object
+    an event reaches is a likely cache miss).  Selection windows do not use them."""
 
     __slots__ = (
         "cint_on",
@@ -255,6 +294,9 @@ class Window(Portable):
         change) keeps the time it lasted inside the interval in the longest duration, as it
         did while in progress; it still does not count as completed."""
         spec = spec or _DEFAULT_SPEC
+        super().__init__(len(open_starts), len(spec.ranges), len(spec.extractors))
+        if spec.distinct_custom:
+            self.seen = set()
         #: statistics reading this window (identical windows are shared: ``opening.py``)
         self.users = 1
         ranges = spec.ranges
@@ -298,7 +340,9 @@ class Window(Portable):
         self.q = whole
 
     def _copy_into(self, other: Window) -> None:
-        """Copy the base state (a read works on a copy: see ``_IntervalWindow._at``)."""
+        """Copy the base state and the counters in progress (a read works on a copy: see
+        ``_IntervalWindow._at``)."""
+        other._assign(self)
         other.cint_on = self.cint_on
         other.cs1 = self.cs1
         other.custom_keys = self.custom_keys
@@ -312,15 +356,6 @@ class Window(Portable):
         other.s2 = self.s2
 
     # -- accumulator helpers ------------------------------------------------------------
-    def _new_acc(self, step: bool = False) -> Acc:
-        """An empty accumulator with the open segments as carried; ``step``: a Sliding
-        window's own (:class:`StepAcc`)."""
-        n_ranges, n_custom = len(self.range_bounds), len(self.extractors)
-        acc = StepAcc(self.n, n_ranges, n_custom) if step else Acc(self.n, n_ranges, n_custom)
-        if self.custom_keys:
-            acc.seen = set()
-        return acc
-
     def _complete(self, acc: Acc, clipped: int, whole: int, item: Any) -> None:
         acc.done += 1
         acc.ctime += clipped
@@ -422,9 +457,9 @@ def _merge_totals(tot: Totals, acc: Acc, first: bool) -> None:
 
 
 class _IntervalWindow(Window):
-    """One accumulator per interval (Growing, SinceLogin)."""
+    """One accumulator per interval, the window's own counters (Growing, SinceLogin)."""
 
-    __slots__ = ("acc", "end", "start")
+    __slots__ = ("end", "start")
 
     def __init__(
         self,
@@ -437,20 +472,17 @@ class _IntervalWindow(Window):
         super().__init__(opened, open_starts, spec)
         self.start = start
         self.end = end
-        self.acc = self._new_acc()
 
     def _roll(self, boundary: int, next_end: int) -> None:
-        acc = self.acc
-        acc.ptime += self.n * boundary - self.s1
+        self.ptime += self.n * boundary - self.s1
         if self.cint_on:
-            self._cint_roll(acc, boundary)
+            self._cint_roll(self, boundary)
         self.start = boundary
         self.end = next_end
         self.s1 = self.n * boundary
-        # every open segment now starts at the boundary for integral purposes; the
-        # accumulator is the window's alone (a read rolls a copy: ``_at``), so it is reset
-        # for the new interval rather than replaced
-        acc.reset(self.n)
+        # every open segment now starts at the boundary for integral purposes; a read rolls
+        # a copy (``_at``), so the counters are the finished interval's only here
+        self.reset(self.n)
 
     # the hot path of every event: ``_count`` is written out in place
     def seg_start(self, t: int, real_start: int) -> None:
@@ -460,34 +492,32 @@ class _IntervalWindow(Window):
         self.s1 += t
         if self.cint_on:
             self._cint_enter(t, real_start)
-        acc = self.acc
-        acc.entries += 1
-        if n > acc.max_n:
-            acc.max_n = n
+        self.entries += 1
+        if n > self.max_n:
+            self.max_n = n
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
         if t >= self.end:
             self.advance(t)
         start = self.start
         eff = seg_start if seg_start > start else start
-        acc = self.acc
-        acc.ptime += t - eff
+        self.ptime += t - eff
         if self.cint_on:
-            self._cint_leave(acc, eff, t, real_start)
+            self._cint_leave(self, eff, t, real_start)
         self.s1 -= eff
         n = self.n = self.n - 1
         if completed:
             opened = self.opened
-            self._complete(acc, t - eff, t - (seg_start if seg_start > opened else opened), item)
-        elif self.leave_max and t - eff > acc.max_d:
-            acc.max_d = t - eff
-        if n < acc.min_n:
-            acc.min_n = n
+            self._complete(self, t - eff, t - (seg_start if seg_start > opened else opened), item)
+        elif self.leave_max and t - eff > self.max_d:
+            self.max_d = t - eff
+        if n < self.min_n:
+            self.min_n = n
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         if t >= self.end:
             self.advance(t)
-        self._complete(self.acc, duration, duration, item)
+        self._complete(self, duration, duration, item)
 
     def _at(self, t: int) -> _IntervalWindow:
         """The window as at ``t`` without moving it: a read must not change what later
@@ -499,7 +529,6 @@ class _IntervalWindow(Window):
         self._copy_into(other)
         other.start = self.start
         other.end = self.end
-        other.acc = self.acc.copy()
         other.advance(t)
         return other
 
@@ -509,8 +538,8 @@ class _IntervalWindow(Window):
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
         w = self._at(now if roll else now - 1)
         tot = Totals()
-        _merge_totals(tot, w.acc, True)
-        tot.carry = w.acc.carry
+        _merge_totals(tot, w, True)
+        tot.carry = w.carry
         tot.ptime += w.n * now - w.s1
         if w.cint_on:
             tot.cint += w._cint_open(now)
@@ -594,6 +623,11 @@ class SlidingWindow(Window):
 
     At time ``now`` the window covers ``[step_start(now) - window, now]``: an occurrence stays
     in it for at least ``window`` and less than ``window + step`` seconds.
+
+    The window's own counters are the step in progress, ``k``; ``ring`` holds the
+    ``window/step`` steps before it, step ``j`` in slot ``j % len(ring)``: a :class:`StepAcc`
+    of the window's own, a shared filler (whole steps with the same segments open and
+    nothing else happening) or ``None`` (nothing open, nothing happened).
     """
 
     __slots__ = ("created_k", "k", "profile", "ring")
@@ -607,28 +641,29 @@ class SlidingWindow(Window):
     ) -> None:
         super().__init__(opened, open_starts, spec)
         self.profile = profile
-        size = profile.buckets + 1
         self.k = opened // profile.step
         self.created_k = self.k
-        self.ring: list[Acc | None] = [None] * size
-        self._step_acc(self.k % size, False)
+        self.ring: list[Acc | None] = [None] * profile.buckets
 
-    def _step_acc(self, i: int, reuse: bool) -> None:
-        """A fresh accumulator in slot ``i`` for a new step: with ``reuse``, the one of the
-        step dropping out of the slot when the window owns it (:class:`StepAcc`), reset;
-        otherwise a new one.  Fewer objects made per event means less for the cyclic
-        collector to walk until the next freeze (bench/README.md)."""
+    def _close_step(self, reuse: bool) -> None:
+        """The step in progress is over: keep its counters in its slot of the ring, whose
+        step drops out of the window now.  With ``reuse`` they go into the slot's
+        :class:`StepAcc` when the window owns it, otherwise (a copy made for a read, whose
+        ring shares the window's accumulators) into a new one.  Fewer objects made per
+        event means less for the cyclic collector to walk until the next freeze
+        (bench/README.md)."""
         ring = self.ring
+        i = self.k % len(ring)
+        if self._is_empty():
+            ring[i] = None
+            return
         old = ring[i]
         if reuse and isinstance(old, StepAcc):
-            old.reset(self.n)
+            old._assign(self)
         else:
-            ring[i] = self._new_acc(True)
-
-    def _cur(self) -> Acc:
-        acc = self.ring[self.k % len(self.ring)]
-        assert acc is not None
-        return acc
+            acc = StepAcc(0, 0, 0)
+            acc._assign(self)
+            ring[i] = acc
 
     def advance(self, t: int) -> None:
         self._advance(t, True)
@@ -641,30 +676,31 @@ class SlidingWindow(Window):
             return
         step, size = self.profile.step, len(self.ring)
         if kk - self.k > size:
-            # everything in the ring drops out: jump to the oldest step still needed, with an
-            # accumulator of its own (the one in its slot when the window owns it); the loop
-            # below writes every other slot, as ``kk`` is ``k + size``
+            # the step in progress and every step in the ring drop out: start again from the
+            # oldest step still needed, ``kk - size``, with the open segments carried; the
+            # loop below closes it and writes every other slot
             self.k = kk - size
             boundary = self.k * step
             self.s1 = self.n * boundary
             if self.cint_on:
                 self._cint_roll(Acc(0, 0, 0), boundary)
-            self._step_acc(self.k % size, reuse)
+            self.reset(self.n)
         while self.k < kk:
             if self.n == 0:
                 # nothing open: the skipped steps stay empty (``None`` reads as an empty
-                # step, see ``totals``), so an idle window costs one accumulator per touch
+                # step, see ``totals``)
+                self._close_step(reuse)
                 _fill(self.ring, self.k + 1, kk, None)
                 self.k = kk
                 self.s1 = 0
-                self._step_acc(kk % size, reuse)
+                self.reset(0)
                 return
-            cur = self._cur()
             boundary = (self.k + 1) * step
-            cur.ptime += self.n * boundary - self.s1
+            self.ptime += self.n * boundary - self.s1
             if self.cint_on:
-                self._cint_roll(cur, boundary)
+                self._cint_roll(self, boundary)
             self.s1 = self.n * boundary
+            self._close_step(reuse)
             self.k += 1
             if self.k < kk and not self.cint_on:
                 # whole steps with the same segments open and nothing else happening: one
@@ -673,13 +709,13 @@ class SlidingWindow(Window):
                 _fill(self.ring, self.k, kk, whole)
                 self.k = kk
                 self.s1 = self.n * kk * step
-            self._step_acc(self.k % size, reuse)
+            self.reset(self.n)
 
     def _window_start(self, t: int) -> int:
         start = (t // self.profile.step) * self.profile.step - self.profile.window
         return start if start > self.opened else self.opened
 
-    # the hot path of every event: ``_cur``, ``_count`` and ``_window_start`` written out
+    # the hot path of every event: ``_count`` and ``_window_start`` written out
     def seg_start(self, t: int, real_start: int) -> None:
         if t // self.profile.step > self.k:
             self.advance(t)
@@ -687,12 +723,9 @@ class SlidingWindow(Window):
         self.s1 += t
         if self.cint_on:
             self._cint_enter(t, real_start)
-        ring = self.ring
-        acc = ring[self.k % len(ring)]
-        assert acc is not None
-        acc.entries += 1
-        if n > acc.max_n:
-            acc.max_n = n
+        self.entries += 1
+        if n > self.max_n:
+            self.max_n = n
 
     def seg_end(self, seg_start: int, t: int, completed: bool, item: Any, real_start: int) -> None:
         profile = self.profile
@@ -706,12 +739,9 @@ class SlidingWindow(Window):
             eff = seg_start
         if opened > eff:
             eff = opened
-        ring = self.ring
-        acc = ring[self.k % len(ring)]
-        assert acc is not None
-        acc.ptime += t - eff
+        self.ptime += t - eff
         if self.cint_on:
-            self._cint_leave(acc, eff, t, real_start)
+            self._cint_leave(self, eff, t, real_start)
         self.s1 -= eff
         n = self.n = self.n - 1
         if completed or self.leave_max:
@@ -721,16 +751,16 @@ class SlidingWindow(Window):
             clipped_start = seg_start if seg_start > wstart else wstart
             if completed:
                 whole_start = seg_start if seg_start > opened else opened
-                self._complete(acc, t - clipped_start, t - whole_start, item)
-            elif t - clipped_start > acc.max_d:
-                acc.max_d = t - clipped_start
-        if n < acc.min_n:
-            acc.min_n = n
+                self._complete(self, t - clipped_start, t - whole_start, item)
+            elif t - clipped_start > self.max_d:
+                self.max_d = t - clipped_start
+        if n < self.min_n:
+            self.min_n = n
 
     def instant(self, t: int, duration: int, item: Any) -> None:
         if t // self.profile.step > self.k:
             self.advance(t)
-        self._complete(self._cur(), duration, duration, item)
+        self._complete(self, duration, duration, item)
 
     def _at(self, t: int) -> SlidingWindow:
         """The window as at ``t`` without moving it (see ``_IntervalWindow._at``)."""
@@ -741,9 +771,6 @@ class SlidingWindow(Window):
         other.k = self.k
         other.created_k = self.created_k
         other.ring = list(self.ring)
-        i = self.k % len(self.ring)
-        current = self.ring[i]
-        other.ring[i] = None if current is None else current.copy()  # the only one changed
         other._advance(t, False)
         return other
 
@@ -751,9 +778,9 @@ class SlidingWindow(Window):
         w = self._at(now if roll else now - 1)
         tot = Totals()
         size = len(w.ring)
-        first_k = max(w.k - size + 1, w.created_k)
+        first_k = max(w.k - size, w.created_k)
         first = True
-        for k in range(first_k, w.k + 1):
+        for k in range(first_k, w.k):
             acc = w.ring[k % size]
             if acc is None:
                 # a step skipped while nothing was open (``advance``)
@@ -762,6 +789,9 @@ class SlidingWindow(Window):
                 tot.carry = acc.carry
             _merge_totals(tot, acc, first)
             first = False
+        if first:
+            tot.carry = w.carry
+        _merge_totals(tot, w, first)  # the step in progress
         tot.ptime += w.n * now - w.s1
         if w.cint_on:
             tot.cint += w._cint_open(now)
