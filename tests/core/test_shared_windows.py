@@ -128,3 +128,33 @@ def test_a_closed_statistics_window_is_not_handed_to_the_next_one():
     sc.ev(START + 400, "EventAgentNotReady", thisDN="7001")
     assert sc.value(again, START + 500) == 300
     assert sc.value(keep, START + 500) == 300
+
+
+def test_statistics_reading_the_same_track_share_their_list_of_tracks():
+    """ReadyTime under two profiles and ReadyEpisodes read the one ready track of a1: they
+    hold one tuple of tracks between them (one object fewer per statistic).  Closing one
+    detaches it alone: ready from 10:01:40 to 10:06:40, the others still read 300 s and 1;
+    with all closed the track is dropped from its node."""
+    sc = Scenario(STATS)
+    sc.ev(START, "EventAgentLogin", thisDN="7001", agentID="5001")
+    daily = sc.open("Agent", "a1", "ReadyTime", START + 10)
+    hourly = sc.open("Agent", "a1", "ReadyTime", time_profile="Hourly")
+    episodes = sc.open("Agent", "a1", "ReadyEpisodes", time_profile="Hourly")
+    answered = sc.open("Queue", "8000@SW1", "Answered", time_profile="Hourly")
+    assert daily.main is hourly.main is episodes.main
+    assert daily.attached is hourly.attached is episodes.attached
+    assert daily.attached == (daily.main, daily.definition.subject)
+    assert answered.attached is not daily.attached
+    sc.engine.remove(hourly)
+    assert hourly not in daily.main.listeners
+    assert daily.main.listeners == (daily, episodes)
+    sc.ev(START + 100, "EventAgentReady", thisDN="7001")
+    sc.ev(START + 400, "EventAgentNotReady", thisDN="7001")
+    assert [sc.value(s, START + 500) for s in (daily, episodes)] == [300, 1]
+    track = daily.main
+    sc.engine.remove(daily)
+    sc.engine.remove(episodes)
+    (tenant,) = sc.engine.tenants.values()
+    held = [entry[0] for node in tenant.hub.nodes.values() for entry in node.tracks.values()]
+    assert all(t is not track for t in held)
+    assert answered.main in held

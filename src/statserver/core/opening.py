@@ -324,6 +324,11 @@ def open_statistic(
             )
             stat.attach(touch, Subject.DN_ACTION)
     _register_since_login(eng, stat, otype, oid)
+    if main.listeners and main.listeners[0].attached == stat.attached:
+        # the same tracks and subjects as a statistic already reading the main track (the
+        # same stat type under another time profile, say): one tuple for both, which is
+        # one object fewer per statistic to keep, walk and unpickle
+        stat.attached = main.listeners[0].attached
     for track in _tracks(stat):
         track.listeners += (stat,)
     eng.statistics[key] = stat

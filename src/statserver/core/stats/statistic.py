@@ -202,7 +202,8 @@ class Statistic(Portable):
         self.refs = 0
         self.last_used = opened_at
         #: every track the statistic reads, each followed by the subject of its node (to
-        #: detach them): ``(track, subject, track, subject, ...)``, one flat tuple
+        #: detach them): ``(track, subject, track, subject, ...)``, one flat tuple, shared
+        #: with the statistics that read the same (see ``opening.open_statistic``)
         self.attached: tuple[Any, ...] = ()
         #: while true, windows are read as at the end of the interval ending at ``now``
         self.final = False
