@@ -16,6 +16,7 @@ import statserver.core.engine  # noqa: F401 (imports every class of the engine s
 from helpers import Scenario
 from statserver.core.items import EMPTY_ATTRS, Item
 from statserver.core.portable import COMPILED, Portable
+from statserver.core.stats.statistic import Statistic
 from statserver.core.stats.windows import Acc
 
 ACC_SLOTS = {
@@ -26,8 +27,7 @@ ACC_SLOTS = {
 
 def test_interpreted_base_adds_nothing() -> None:
     """Interpreted, construction and pickling stay CPython's own (no Python method); on
-    either build, loading sets the attributes in C: no __setstate__ on the hot classes."""
-    assert not hasattr(Acc, "__setstate__")
+    either build, loading an item sets its attributes in C: no __setstate__."""
     assert not hasattr(Item, "__setstate__")
     if COMPILED:
         assert {"__new__", "__getstate__"} <= set(vars(Portable))
@@ -37,17 +37,72 @@ def test_interpreted_base_adds_nothing() -> None:
 
 
 def test_state_is_that_of_a_slots_class_on_either_build() -> None:
+    item = Item(7, "Ready", 1.5, 1, 1, EMPTY_ATTRS, "TS1")
+    func, args, state, *_ = item.__reduce_ex__(5)
+    assert func is copyreg.__newobj__
+    assert args == (Item,)
+    assert state[0] is None
+    # every assigned attribute under its own name, as pickle gives an interpreted slots class
+    assert set(state[1]) <= _attribute_names(Item)
+    assert state[1]["name"] == "Ready"
+
+
+def test_accumulators_windows_and_statistics_pickle_as_one_tuple() -> None:
+    """The classes a snapshot holds millions of give pickle one tuple of their fields, on
+    either build: no dictionary per object, no attribute set by name on loading."""
     acc = Acc(2, 1, 0)
     acc.done = 3
     func, args, state, *_ = acc.__reduce_ex__(5)
     assert func is copyreg.__newobj__
     assert args == (Acc,)
-    assert state[0] is None
-    # every assigned attribute under its own name, as pickle gives an interpreted slots class
-    assert set(state[1]) <= ACC_SLOTS
-    assert state[1]["done"] == 3
-    assert state[1]["carry"] == 2
-    assert state[1]["ranges"] == [0, 0]
+    assert isinstance(state, tuple)
+    assert len(state) == len(ACC_SLOTS)
+    assert (state[1], state[2], state[11]) == (2, 3, [0, 0])
+
+
+def test_tuple_state_round_trips_every_attribute() -> None:
+    """Every class with a tuple state (accumulators, windows, statistics), taken from an engine after
+    traffic under every kind of time profile: its state has one entry per attribute, and a
+    copy through pickle has every attribute set, equal where it is plain data."""
+    sc = Scenario()
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    talk = {"Category": "TotalTime", "Subject": "DNAction", "MainMask": "CallInbound"}
+    fast = {"Category": "TotalNumberInTimeRange", "Subject": "DNAction", "MainMask": "CallWait"}
+    for profile in ("Default", "Hourly", "Last10Min", "Last3", "Login"):
+        sc.open("Agent", "a1", inline=talk, time_profile=profile)
+        if profile != "Login":  # agents and places only
+            sc.open("Queue", "8000@SW1", inline=fast, time_profile=profile, time_range="SL20")
+    sc.ev(5, "EventAgentReady", thisDN="7001")
+    for i, t in enumerate((30, 300, 900, 4000)):
+        conn = f"c{i}"
+        sc.ev(t, "EventQueued", thisDN="8000", connID=conn, callType="Inbound")
+        sc.ev(t + 5, "EventDiverted", thisDN="8000", connID=conn, otherDN="7001")
+        sc.ev(t + 5, "EventRinging", thisDN="7001", connID=conn, callType="Inbound")
+        sc.ev(t + 8, "EventEstablished", thisDN="7001", connID=conn, callType="Inbound")
+        sc.ev(t + 60, "EventReleased", thisDN="7001", connID=conn)
+    plain = (int, float, str, bool, type(None))
+    seen: dict[str, int] = {}
+    for obj in gc.get_objects():
+        cls = type(obj)
+        if not isinstance(obj, (Acc, Statistic)):
+            continue
+        names = _attribute_names(cls)
+        state = obj.__getstate__()
+        assert isinstance(state, tuple), cls
+        assert len(state) == len(names), cls
+        back = pickle.loads(pickle.dumps(obj, protocol=5))
+        for name in names:
+            mine, theirs = getattr(obj, name), getattr(back, name)
+            if isinstance(mine, plain) or (
+                isinstance(mine, list) and all(isinstance(v, plain) for v in mine)
+            ):
+                assert theirs == mine, f"{cls.__name__}.{name}"
+            else:
+                assert type(theirs) is type(mine), f"{cls.__name__}.{name}"
+        seen[cls.__name__] = seen.get(cls.__name__, 0) + 1
+    expected = {"Statistic", "GrowingWindow", "SlidingWindow", "SelectionWindow"}
+    expected |= {"SinceLoginWindow", "StepAcc"}
+    assert expected <= set(seen), seen
 
 
 def test_round_trip() -> None:

@@ -208,6 +208,61 @@ class Statistic(Portable):
         #: while true, windows are read as at the end of the interval ending at ``now``
         self.final = False
 
+    # A snapshot holds a statistic as one tuple of its fields (see ``Acc.__getstate__``).
+    def __getstate__(self) -> Any:
+        return (
+            self.attached,
+            self.custom,
+            self.definition,
+            self.filter_name,
+            self.final,
+            self.formula,
+            self.formula_parts,
+            self.id,
+            self.key,
+            self.last_used,
+            self.local_time,
+            self.main,
+            self.object_id,
+            self.object_type,
+            self.opened_at,
+            self.options,
+            self.profile,
+            self.ranges,
+            self.refs,
+            self.rel,
+            self.rel_window,
+            self.structure_fn,
+            self.tenant,
+            self.window,
+        )
+
+    def __setstate__(self, s: Any) -> None:
+        self.attached = s[0]
+        self.custom = s[1]
+        self.definition = s[2]
+        self.filter_name = s[3]
+        self.final = s[4]
+        self.formula = s[5]
+        self.formula_parts = s[6]
+        self.id = s[7]
+        self.key = s[8]
+        self.last_used = s[9]
+        self.local_time = s[10]
+        self.main = s[11]
+        self.object_id = s[12]
+        self.object_type = s[13]
+        self.opened_at = s[14]
+        self.options = s[15]
+        self.profile = s[16]
+        self.ranges = s[17]
+        self.refs = s[18]
+        self.rel = s[19]
+        self.rel_window = s[20]
+        self.structure_fn = s[21]
+        self.tenant = s[22]
+        self.window = s[23]
+
     def attach(self, track: Track, subject: Any) -> None:
         self.attached += (track, subject)
 

@@ -109,6 +109,50 @@ class Acc(Portable):
         self.custom: list[float] | None = [0.0, 0.0, _INF, -_INF] * n_custom if n_custom else None
         self.seen: set[str] | None = None
 
+    # A snapshot holds an accumulator or a window as one tuple of its fields, in the order
+    # below, for the interpreted and the compiled build alike: pickle then builds no
+    # dictionary per object and sets no attribute by name (a million statistics hold
+    # millions of them; see docs/operations.md, "Backups").
+    def __getstate__(self) -> Any:
+        return self._acc_state()
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_acc_state(state)
+
+    def _acc_state(self) -> tuple[Any, ...]:
+        return (
+            self.entries,
+            self.carry,
+            self.done,
+            self.ptime,
+            self.ctime,
+            self.atime,
+            self.cint,
+            self.max_d,
+            self.min_d,
+            self.max_n,
+            self.min_n,
+            self.ranges,
+            self.custom,
+            self.seen,
+        )
+
+    def _set_acc_state(self, s: Any) -> None:
+        self.entries = s[0]
+        self.carry = s[1]
+        self.done = s[2]
+        self.ptime = s[3]
+        self.ctime = s[4]
+        self.atime = s[5]
+        self.cint = s[6]
+        self.max_d = s[7]
+        self.min_d = s[8]
+        self.max_n = s[9]
+        self.min_n = s[10]
+        self.ranges = s[11]
+        self.custom = s[12]
+        self.seen = s[13]
+
     def _zero(self, n_open: int) -> None:
         """The counters of an interval that starts with ``n_open`` segments open."""
         self.entries = 0
@@ -319,6 +363,45 @@ class Window(Acc):
         self.s2 = sum(r * r for r in open_starts) if current_time_integral else 0
         self.q = sum((opened - r) ** 2 for r in open_starts) if current_time_integral else 0
 
+    def _window_state(self) -> tuple[Any, ...]:
+        """The fields of every window: the accumulator's, then the window's own (26)."""
+        return (
+            *self._acc_state(),
+            self.cint_on,
+            self.cs1,
+            self.custom_keys,
+            self.extractors,
+            self.leave_max,
+            self.n,
+            self.opened,
+            self.q,
+            self.range_bounds,
+            self.s1,
+            self.s2,
+            self.users,
+        )
+
+    def _set_window_state(self, s: Any) -> None:
+        self._set_acc_state(s)
+        self.cint_on = s[14]
+        self.cs1 = s[15]
+        self.custom_keys = s[16]
+        self.extractors = s[17]
+        self.leave_max = s[18]
+        self.n = s[19]
+        self.opened = s[20]
+        self.q = s[21]
+        self.range_bounds = s[22]
+        self.s1 = s[23]
+        self.s2 = s[24]
+        self.users = s[25]
+
+    def __getstate__(self) -> Any:
+        return self._window_state()
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_window_state(state)
+
     def _cint_open(self, t: int) -> int:
         """Doubled integral of CurrentTime of the open segments from their effective start."""
         return self.n * t * t - 2 * t * self.cs1 + self.s2 - self.q
@@ -473,6 +556,14 @@ class _IntervalWindow(Window):
         self.start = start
         self.end = end
 
+    def __getstate__(self) -> Any:
+        return (*self._window_state(), self.start, self.end)
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_window_state(state)
+        self.start = state[26]
+        self.end = state[27]
+
     def _roll(self, boundary: int, next_end: int) -> None:
         self.ptime += self.n * boundary - self.s1
         if self.cint_on:
@@ -570,6 +661,15 @@ class GrowingWindow(_IntervalWindow):
         super().__init__(opened, open_starts, opened, end, spec)
         self.profile = profile
 
+    def __getstate__(self) -> Any:
+        return (*self._window_state(), self.start, self.end, self.profile)
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_window_state(state)
+        self.start = state[26]
+        self.end = state[27]
+        self.profile = state[28]
+
     def advance(self, t: int) -> None:
         while t >= self.end:
             boundary = self.end
@@ -644,6 +744,16 @@ class SlidingWindow(Window):
         self.k = opened // profile.step
         self.created_k = self.k
         self.ring: list[Acc | None] = [None] * profile.buckets
+
+    def __getstate__(self) -> Any:
+        return (*self._window_state(), self.created_k, self.k, self.profile, self.ring)
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_window_state(state)
+        self.created_k = state[26]
+        self.k = state[27]
+        self.profile = state[28]
+        self.ring = state[29]
 
     def _close_step(self, reuse: bool) -> None:
         """The step in progress is over: keep its counters in its slot of the ring, whose
@@ -822,6 +932,13 @@ class SelectionWindow(Window):
     ) -> None:
         super().__init__(opened, open_starts, spec)
         self.records: deque[Acc] = deque(maxlen=profile.count)
+
+    def __getstate__(self) -> Any:
+        return (*self._window_state(), self.records)
+
+    def __setstate__(self, state: Any) -> None:
+        self._set_window_state(state)
+        self.records = state[26]
 
     def _record(self, clipped: int, whole: int, item: Any) -> None:
         acc = Acc(0, len(self.range_bounds), len(self.extractors))
