@@ -219,8 +219,8 @@ class Acc(Portable):
 
     def reset(self, n_open: int) -> None:
         """Empty it for a new interval with ``n_open`` segments open, as ``__init__`` does,
-        keeping its lists (a Sliding window reuses the accumulator of the step that drops
-        out: see :class:`StepAcc`)."""
+        keeping its lists (a window resets its own counters when its interval or step
+        ends)."""
         self._zero(n_open)
         if self.ranges is not None:
             self.ranges[:] = [0] * len(self.ranges)
