@@ -47,8 +47,10 @@ MAGIC: Final = b"STATSRV\x00"
 #: accumulators as ``StepAcc``; 0.2.0 would misread such a snapshot, so it must refuse it,
 #: and it refuses any format but 2.  0.2.1 reads formats 2 and 3.
 #: 4 (0.3.0): a window holds the counters of its interval or step in progress itself (no
-#: accumulator object of its own), and a Sliding ring only the steps before it.  A
-#: snapshot of 0.2.x is refused by its version already (major.minor must match).
+#: accumulator object of its own), and a Sliding ring only the steps before it;
+#: accumulators, windows and statistics are pickled as one tuple of their fields (so
+#: changing those fields or their order is a new format).  A snapshot of 0.2.x is refused
+#: by its version already (major.minor must match).
 FORMAT: Final = 4
 #: the formats this version loads
 READABLE_FORMATS: Final = (4,)

@@ -112,7 +112,9 @@ class Acc(Portable):
     # A snapshot holds an accumulator or a window as one tuple of its fields, in the order
     # below, for the interpreted and the compiled build alike: pickle then builds no
     # dictionary per object and sets no attribute by name (a million statistics hold
-    # millions of them; see docs/operations.md, "Backups").
+    # millions of them; see docs/operations.md, "Backups").  Changing the fields or their
+    # order changes the backup format (``FORMAT`` in service/snapshot.py);
+    # tests/core/test_portable.py checks that every field is in the tuple.
     def __getstate__(self) -> Any:
         return self._acc_state()
 
