@@ -473,8 +473,7 @@ def _time_of_line(path: Path, index: int) -> str:
 
 
 def _first_time(path: Path) -> float:
-    with path.open("rb") as f:
-        return parse_time(decode_event(f.readline()).time)
+    return parse_time(_time_of_line(path, 0))
 
 
 def _prepare(

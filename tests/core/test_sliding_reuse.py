@@ -32,7 +32,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from statserver.core.stats.profiles import SlidingProfile
-from statserver.core.stats.windows import SlidingWindow, StepAcc, WindowSpec
+from statserver.core.stats.windows import Acc, SlidingWindow, StepAcc, WindowSpec
 
 RANGES = ((0, 5), (5, 30))
 
@@ -186,7 +186,9 @@ def test_a_ring_of_plain_accumulators_is_never_reset(
     t = run(first, win, model, 0)
     for i, acc in enumerate(win.ring):
         if isinstance(acc, StepAcc):
-            win.ring[i] = acc.copy()  # a plain Acc with the same counts
+            plain = Acc(0, 0, 0)
+            plain._assign(acc)  # a plain Acc with the same counts
+            win.ring[i] = plain
     # the ring holds complete steps only (the step in progress is the window's own)
     kept = {id(a): a for a in win.ring if a is not None}
     before = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}

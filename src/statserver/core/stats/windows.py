@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 from mypy_extensions import mypyc_attr
 
@@ -115,13 +115,9 @@ class Acc(Portable):
     # millions of them; see docs/operations.md, "Backups").  Changing the fields or their
     # order changes the backup format (``FORMAT`` in service/snapshot.py);
     # tests/core/test_portable.py checks that every field is in the tuple.
+    # Each subclass appends its own fields to its base's tuple, calling the base by name
+    # (``super()`` would make an object per call: ~15 % slower to load, interpreted).
     def __getstate__(self) -> Any:
-        return self._acc_state()
-
-    def __setstate__(self, state: Any) -> None:
-        self._set_acc_state(state)
-
-    def _acc_state(self) -> tuple[Any, ...]:
         return (
             self.entries,
             self.carry,
@@ -139,7 +135,7 @@ class Acc(Portable):
             self.seen,
         )
 
-    def _set_acc_state(self, s: Any) -> None:
+    def __setstate__(self, s: Any) -> None:
         self.entries = s[0]
         self.carry = s[1]
         self.done = s[2]
@@ -169,43 +165,32 @@ class Acc(Portable):
         self.max_n = n_open
         self.min_n = n_open
 
-    def copy(self) -> Acc:
-        other = Acc(0, 0, 0)
-        other._assign(self)
-        return other
-
     def _assign(self, src: Acc) -> None:
-        """Take the counters of ``src``; its lists and set are copied (into this one's own
-        when it has them of the same size)."""
-        self.entries = src.entries
-        self.carry = src.carry
-        self.done = src.done
-        self.ptime = src.ptime
-        self.ctime = src.ctime
-        self.atime = src.atime
-        self.cint = src.cint
-        self.max_d = src.max_d
-        self.min_d = src.min_d
-        self.max_n = src.max_n
-        self.min_n = src.min_n
-        ranges, mine = src.ranges, self.ranges
-        if ranges is None or mine is None or len(mine) != len(ranges):
-            self.ranges = None if ranges is None else list(ranges)
-        else:
-            mine[:] = ranges
-        custom, own = src.custom, self.custom
-        if custom is None or own is None or len(own) != len(custom):
-            self.custom = None if custom is None else list(custom)
-        else:
-            own[:] = custom
-        seen = src.seen
-        if seen is None:
+        """Take the counters of ``src`` (of an accumulator: a window's own fields are not
+        taken); its lists and set are copied, into this one's own when it has them of the
+        same size."""
+        ranges, custom, seen = self.ranges, self.custom, self.seen
+        Acc.__setstate__(self, Acc.__getstate__(src))
+        self.ranges = _refill(ranges, src.ranges)
+        self.custom = _refill(custom, src.custom)
+        if src.seen is None:
             self.seen = None
-        elif self.seen is None:
-            self.seen = set(seen)
+        elif seen is None:
+            self.seen = set(src.seen)
         else:
-            self.seen.clear()
-            self.seen.update(seen)
+            seen.clear()
+            seen.update(src.seen)
+            self.seen = seen
+
+    def _own_lists(self) -> None:
+        """Lists and a set of its own instead of those it shares with the object its state
+        was copied from (a window rolled for a read resets them in place)."""
+        if self.ranges is not None:
+            self.ranges = list(self.ranges)
+        if self.custom is not None:
+            self.custom = list(self.custom)
+        if self.seen is not None:
+            self.seen = set(self.seen)
 
     def _is_empty(self) -> bool:
         """Nothing was open at any time and nothing happened: it reads as ``None`` in a
@@ -230,6 +215,19 @@ class Acc(Portable):
             self.custom[:] = [0.0, 0.0, _INF, -_INF] * (len(self.custom) // 4)
         if self.seen is not None:
             self.seen.clear()
+
+
+_T = TypeVar("_T", int, float)
+
+
+def _refill(mine: list[_T] | None, theirs: list[_T] | None) -> list[_T] | None:
+    """A copy of ``theirs``: ``mine`` refilled when it has the same size (no allocation)."""
+    if theirs is None:
+        return None
+    if mine is None or len(mine) != len(theirs):
+        return list(theirs)
+    mine[:] = theirs
+    return mine
 
 
 class StepAcc(Acc):
@@ -365,10 +363,10 @@ class Window(Acc):
         self.s2 = sum(r * r for r in open_starts) if current_time_integral else 0
         self.q = sum((opened - r) ** 2 for r in open_starts) if current_time_integral else 0
 
-    def _window_state(self) -> tuple[Any, ...]:
-        """The fields of every window: the accumulator's, then the window's own (26)."""
+    def __getstate__(self) -> Any:
+        """The accumulator's fields, then the window's own (26 in all)."""
         return (
-            *self._acc_state(),
+            *Acc.__getstate__(self),
             self.cint_on,
             self.cs1,
             self.custom_keys,
@@ -383,8 +381,8 @@ class Window(Acc):
             self.users,
         )
 
-    def _set_window_state(self, s: Any) -> None:
-        self._set_acc_state(s)
+    def __setstate__(self, s: Any) -> None:
+        Acc.__setstate__(self, s)
         self.cint_on = s[14]
         self.cs1 = s[15]
         self.custom_keys = s[16]
@@ -397,12 +395,6 @@ class Window(Acc):
         self.s1 = s[23]
         self.s2 = s[24]
         self.users = s[25]
-
-    def __getstate__(self) -> Any:
-        return self._window_state()
-
-    def __setstate__(self, state: Any) -> None:
-        self._set_window_state(state)
 
     def _cint_open(self, t: int) -> int:
         """Doubled integral of CurrentTime of the open segments from their effective start."""
@@ -425,20 +417,10 @@ class Window(Acc):
         self.q = whole
 
     def _copy_into(self, other: Window) -> None:
-        """Copy the base state and the counters in progress (a read works on a copy: see
-        ``_IntervalWindow._at``)."""
-        other._assign(self)
-        other.cint_on = self.cint_on
-        other.cs1 = self.cs1
-        other.custom_keys = self.custom_keys
-        other.extractors = self.extractors
-        other.leave_max = self.leave_max
-        other.n = self.n
-        other.opened = self.opened
-        other.q = self.q
-        other.range_bounds = self.range_bounds
-        other.s1 = self.s1
-        other.s2 = self.s2
+        """Make ``other`` (of this class) a copy of this window, lists included (a read works
+        on a copy: see ``_IntervalWindow._at``)."""
+        other.__setstate__(self.__getstate__())
+        other._own_lists()
 
     # -- accumulator helpers ------------------------------------------------------------
     def _complete(self, acc: Acc, clipped: int, whole: int, item: Any) -> None:
@@ -559,10 +541,10 @@ class _IntervalWindow(Window):
         self.end = end
 
     def __getstate__(self) -> Any:
-        return (*self._window_state(), self.start, self.end)
+        return (*Window.__getstate__(self), self.start, self.end)
 
     def __setstate__(self, state: Any) -> None:
-        self._set_window_state(state)
+        Window.__setstate__(self, state)
         self.start = state[26]
         self.end = state[27]
 
@@ -620,8 +602,6 @@ class _IntervalWindow(Window):
             return self
         other = self._clone()
         self._copy_into(other)
-        other.start = self.start
-        other.end = self.end
         other.advance(t)
         return other
 
@@ -664,12 +644,10 @@ class GrowingWindow(_IntervalWindow):
         self.profile = profile
 
     def __getstate__(self) -> Any:
-        return (*self._window_state(), self.start, self.end, self.profile)
+        return (*_IntervalWindow.__getstate__(self), self.profile)
 
     def __setstate__(self, state: Any) -> None:
-        self._set_window_state(state)
-        self.start = state[26]
-        self.end = state[27]
+        _IntervalWindow.__setstate__(self, state)
         self.profile = state[28]
 
     def advance(self, t: int) -> None:
@@ -748,10 +726,10 @@ class SlidingWindow(Window):
         self.ring: list[Acc | None] = [None] * profile.buckets
 
     def __getstate__(self) -> Any:
-        return (*self._window_state(), self.created_k, self.k, self.profile, self.ring)
+        return (*Window.__getstate__(self), self.created_k, self.k, self.profile, self.ring)
 
     def __setstate__(self, state: Any) -> None:
-        self._set_window_state(state)
+        Window.__setstate__(self, state)
         self.created_k = state[26]
         self.k = state[27]
         self.profile = state[28]
@@ -880,9 +858,7 @@ class SlidingWindow(Window):
             return self
         other = SlidingWindow(self.profile, self.opened)
         self._copy_into(other)
-        other.k = self.k
-        other.created_k = self.created_k
-        other.ring = list(self.ring)
+        other.ring = list(self.ring)  # the ring's accumulators stay shared: see ``_advance``
         other._advance(t, False)
         return other
 
@@ -936,10 +912,10 @@ class SelectionWindow(Window):
         self.records: deque[Acc] = deque(maxlen=profile.count)
 
     def __getstate__(self) -> Any:
-        return (*self._window_state(), self.records)
+        return (*Window.__getstate__(self), self.records)
 
     def __setstate__(self, state: Any) -> None:
-        self._set_window_state(state)
+        Window.__setstate__(self, state)
         self.records = state[26]
 
     def _record(self, clipped: int, whole: int, item: Any) -> None:
