@@ -46,8 +46,12 @@ import itertools
 import os
 import pstats
 import resource
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
@@ -569,6 +573,77 @@ def _profile(
     return out.getvalue()
 
 
+def _perf(
+    config: LoadedConfig,
+    plan: Plan,
+    t0: float,
+    path: Path,
+    top: int,
+    batch: int,
+    warm: int,
+    n_events: int,
+    freeze_every: float,
+) -> str:
+    """``perf record`` attached to this process during one (b) ingest (the warm-up and the
+    opening left out), then ``perf report``'s top symbols and the shares of the collector,
+    the dictionaries, the interpreter and the compiled engine."""
+    if shutil.which("perf") is None:
+        return "perf is not installed (Debian: apt-get install linux-perf)"
+    prepared = _prepare(config, plan, t0, idle=False, collect=batch > 0)
+    if warm:
+        _ingest(prepared.engine, path, batch, warm)
+    # as ``_measure`` does, but the full collection of the whole heap before the run (seconds
+    # at this size) left out of the recording
+    gc.collect()
+    if freeze_every:
+        gc.freeze()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "perf.data"
+        cmd = ["perf", "record", "-q", "-F", "999", "-p", str(os.getpid()), "-o", str(data)]
+        recorder = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(1.0)  # attached
+        start = time.perf_counter()
+        _ingest(prepared.engine, path, batch, freeze_every=freeze_every, skip=warm)
+        seconds = time.perf_counter() - start
+        recorder.send_signal(signal.SIGINT)
+        gc.unfreeze()
+        _, err = recorder.communicate()
+        if recorder.returncode not in (0, -signal.SIGINT) or not data.exists():
+            return f"perf record failed: {err.decode(errors='replace').strip()}"
+        report = subprocess.run(
+            ["perf", "report", "-i", str(data), "--no-children", "--sort", "symbol", "--stdio"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+    rows: list[tuple[float, str]] = []
+    for line in report.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0].endswith("%") and parts[1].startswith("["):
+            rows.append((float(parts[0].rstrip("%")), parts[2]))
+    groups = {
+        "collector": ("gc_", "visit_", "_traverse", "subtract_refs", "move_unreachable"),
+        "dict and set lookups": ("dict", "Dict", "unicodekeys", "set_", "lookup"),
+        "compiled engine (CPyDef_)": ("CPyDef_",),
+        "interpreter": ("_PyEval_EvalFrame",),
+        "allocation": ("Malloc", "Free", "alloc", "dealloc"),
+    }
+    shares = dict.fromkeys(groups, 0.0)
+    for pct, sym in rows:
+        for name, marks in groups.items():
+            if any(m in sym for m in marks):
+                shares[name] += pct
+                break
+    out = [f"  {pct:6.2f}%  {sym}" for pct, sym in rows[:top]]
+    out.append(
+        "  by kind: "
+        + ", ".join(f"{name} {pct:.1f}%" for name, pct in shares.items())
+        + f" (of {sum(p for p, _ in rows):.1f}% sampled); (b) under perf: "
+        f"{n_events / seconds:,.0f} events/s"
+    )
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------------------------ the run
 def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     """Run the benchmark described by the parsed arguments; print to ``out`` (stdout)."""
@@ -819,6 +894,14 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         say()
         say(f"cProfile of one (b) ingest, top {args.profile} (profiling slows it down ~2x):")
         say(_profile(config, plan, t0, path, args.profile, batch, args.profile_events))
+    if args.perf:
+        say()
+        say(
+            f"perf (Linux sampling profiler, 999 Hz) of one more (b) ingest after the warm-up, "
+            f"top {args.perf} symbols by own time: C functions, so it sees into the compiled "
+            "build (CPyDef_<module>___<Class>___<method>), the collector and the interpreter"
+        )
+        say(_perf(config, plan, t0, path, args.perf, batch, warm, n_events, freeze_every))
     write_json(args.json, result)
     if args.json:
         say(f"results written to {args.json}")
@@ -954,6 +1037,13 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="events in the profiled ingest (default: all)",
+    )
+    p.add_argument(
+        "--perf",
+        type=int,
+        default=0,
+        metavar="N",
+        help="perf top N symbols of one more (b) ingest after the warm-up (Linux perf)",
     )
     p.add_argument("--json", help="write the results to this JSON file")
     return p

@@ -7,6 +7,7 @@ No timing is asserted: the figures depend on the machine.  Every benchmark runs 
 from __future__ import annotations
 
 import io
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -212,6 +213,26 @@ def test_engine_ingest_warm_up_times_the_rest(tmp_path):
     engine_ingest.resolve_size(args)
     with pytest.raises(SystemExit, match="--warm-up"):
         engine_ingest.run(args, io.StringIO())
+
+
+def test_engine_ingest_perf_profile(tmp_path):
+    """--perf N: Linux perf attached to one more (b) ingest after the warm-up, its top N
+    symbols and the shares by kind (skipped where perf is missing or not allowed)."""
+    if shutil.which("perf") is None:
+        pytest.skip("perf is not installed (Debian: linux-perf)")
+    out = io.StringIO()
+    argv = ["--smoke", "--cache-dir", str(tmp_path), "--repeat", "1", "--warm-up", "600"]
+    args = engine_ingest.parser().parse_args([*argv, "--perf", "8"])
+    engine_ingest.resolve_size(args)
+    engine_ingest.run(args, out)
+    text = out.getvalue()
+    if "perf record failed" in text:
+        pytest.skip(text.rsplit("perf record failed", 1)[1].strip())
+    report = text.split("top 8 symbols by own time", 1)[1].splitlines()[1:]
+    assert len(report) == 9, text  # 8 symbols, then the shares by kind
+    assert all(line.strip().split()[0].endswith("%") for line in report[:8])
+    assert "by kind: collector" in report[8]
+    assert "(b) under perf:" in report[8]
 
 
 def test_memory_smoke(tmp_path):
