@@ -943,3 +943,45 @@ async def test_the_periodic_freeze_collects_old_cyclic_garbage_before_freezing()
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(tmp_path: Path) -> None:
+    """A snapshot that Stat Server 0.3.0 wrote (tests/service/data/make_snapshot_0_3_0.py,
+    run with 0.3.0 installed), not one this checkout made: every 0.3.x release must load it
+    and go on exactly (when a release changes the backup format, this says whether it still
+    reads format 4).  a1 was ready from 10:00, not ready 10:10-10:14 and ready again when
+    it was taken, with ReadyTime open under Default, an hourly and a quarter-hourly
+    profile.  a1 is not ready from 10:20: at 10:25 ReadyTime is 600 + 360 = 960 s under
+    Default and the hourly profile, 300 s (10:15-10:20) in the quarter hour.  The longest
+    ready time (MaxTime) opened after the restart (10:20:50) on the same track, a1 ready
+    again at 10:21:40: the episode in progress, 200 s at 10:25."""
+    from statserver.core.engine import StatisticRequest
+
+    blob = (Path(__file__).parent / "data" / "snapshot-0.3.0.bin").read_bytes()
+    header, _ = decode_snapshot(blob)
+    assert (header.format, header.statserver) == (4, "0.3.0")
+    path = tmp_path / "backup.sqlite"
+    storage = SqliteStorage(path)
+    storage.write_snapshot(header.seq, blob)
+    storage.close()
+    server = _server(str(path))
+    assert server.restored.from_snapshot
+    _event(server, "EventAgentNotReady", T0 + 1200)
+    old = server.engine.statistics()
+    resets = {1: "Default", 24: "hourly", 96: "quarter"}
+    got = {resets[len(s.profile.minutes)]: server.engine.value(s, T0 + 1500) for s in old}
+    assert got == {"Default": 960, "hourly": 960, "quarter": 300}
+    longest = {"Category": "MaxTime", "Subject": "AgentStatus", "MainMask": "WaitForNextCall"}
+    request = StatisticRequest("Resources", "Agent", "a1", inline=longest)
+    stat = server.pool.open(request, T0 + 1250)
+    _event(server, "EventAgentReady", T0 + 1300)
+    assert server.engine.value(stat, T0 + 1500) == 200
+    server.storage.close()
+
+
+def _event(server: StatServer, name: str, t: int) -> None:
+    from statserver.events import decode_event_obj
+    from statserver.service.sources import SourceEvent
+
+    record = decode_event_obj({"event": name, "time": t, "source": "TS1", "thisDN": "7001"})
+    server.process([SourceEvent("TS1", record, b"", t)])
