@@ -54,7 +54,8 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -442,19 +443,27 @@ def _feed_all(
         res.events = n
 
 
-def _measure(series: Series, fn: Callable[[], Any], gc_mode: str = "on") -> Any:
+@contextmanager
+def _collector(gc_mode: str) -> Iterator[None]:
+    """The collector as ``--gc`` says for a timed run: a full collection first (outside
+    the timing), then everything frozen, the collector off, or left on."""
     gc.collect()
     if gc_mode == "freeze":
         gc.freeze()
     elif gc_mode == "off":
         gc.disable()
     try:
-        c0, t0 = time.process_time(), time.perf_counter()
-        result = fn()
-        t1, c1 = time.perf_counter(), time.process_time()
+        yield
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def _measure(series: Series, fn: Callable[[], Any], gc_mode: str = "on") -> Any:
+    with _collector(gc_mode):
+        c0, t0 = time.process_time(), time.perf_counter()
+        result = fn()
+        t1, c1 = time.perf_counter(), time.process_time()
     series.seconds.append(t1 - t0)
     series.cpu.append(c1 - c0)
     return result
@@ -481,11 +490,19 @@ def _first_time(path: Path) -> float:
 
 
 def _prepare(
-    config: LoadedConfig, plan: Plan | None, t0: float, *, idle: bool, collect: bool
+    config: LoadedConfig,
+    plan: Plan | None,
+    t0: float,
+    *,
+    idle: bool,
+    batch: int,
+    path: Path | None = None,
+    warm: int = 0,
 ) -> Prepared:
-    """A fresh engine with the S statistics (and the K idle ones) open at ``t0``."""
+    """A fresh engine with the S statistics (and the K idle ones) open at ``t0``, fed the
+    first ``warm`` events of ``path`` (untimed; their changes taken as in a timed run)."""
     engine = Engine(
-        config.directory, config.catalog, config.engine_options, collect_changes=collect
+        config.directory, config.catalog, config.engine_options, collect_changes=batch > 0
     )
     tenant = engine.tenants[TENANT]
     tenant.begin(t0)
@@ -499,6 +516,8 @@ def _prepare(
     end = time.perf_counter()
     # an idle statistic that an event touches is found among the changed statistics
     idle_ids = {stat.id for stat in idle_stats}
+    if warm and path is not None:
+        _ingest(engine, path, batch, warm)
     return Prepared(engine, touched, idle_stats, (mid - start, end - mid), set(), idle_ids)
 
 
@@ -561,7 +580,7 @@ def _memory(config: LoadedConfig, plan: Plan, t0: float) -> dict[str, float]:
 def _profile(
     config: LoadedConfig, plan: Plan, t0: float, path: Path, top: int, batch: int, events: int = 0
 ) -> str:
-    prepared = _prepare(config, plan, t0, idle=False, collect=batch > 0)
+    prepared = _prepare(config, plan, t0, idle=False, batch=batch)
     profiler = cProfile.Profile()
     profiler.enable()
     _ingest(prepared.engine, path, batch, events)
@@ -583,21 +602,17 @@ def _perf(
     warm: int,
     n_events: int,
     freeze_every: float,
+    gc_mode: str,
 ) -> str:
     """``perf record`` attached to this process during one (b) ingest (the warm-up and the
     opening left out), then ``perf report``'s top symbols and the shares of the collector,
     the dictionaries, the interpreter and the compiled engine."""
     if shutil.which("perf") is None:
         return "perf is not installed (Debian: apt-get install linux-perf)"
-    prepared = _prepare(config, plan, t0, idle=False, collect=batch > 0)
-    if warm:
-        _ingest(prepared.engine, path, batch, warm)
-    # as ``_measure`` does, but the full collection of the whole heap before the run (seconds
-    # at this size) left out of the recording
-    gc.collect()
-    if freeze_every:
-        gc.freeze()
-    with tempfile.TemporaryDirectory() as tmp:
+    prepared = _prepare(config, plan, t0, idle=False, batch=batch, path=path, warm=warm)
+    # perf starts after the collector's full collection of the whole heap (seconds at
+    # this size), which the timed runs leave out too
+    with tempfile.TemporaryDirectory() as tmp, _collector(gc_mode):
         data = Path(tmp) / "perf.data"
         cmd = ["perf", "record", "-q", "-F", "999", "-p", str(os.getpid()), "-o", str(data)]
         recorder = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -606,7 +621,6 @@ def _perf(
         _ingest(prepared.engine, path, batch, freeze_every=freeze_every, skip=warm)
         seconds = time.perf_counter() - start
         recorder.send_signal(signal.SIGINT)
-        gc.unfreeze()
         _, err = recorder.communicate()
         if recorder.returncode not in (0, -signal.SIGINT) or not data.exists():
             return f"perf record failed: {err.decode(errors='replace').strip()}"
@@ -741,9 +755,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         if plan.k:
             runs.append((loaded, plan, True))
         for series, with_plan, idle in runs:
-            prepared = _prepare(config, with_plan, t0, idle=idle, collect=batch > 0)
-            if warm:  # the first events, untimed, their changes taken as in the timed run
-                _ingest(prepared.engine, path, batch, warm)
+            prepared = _prepare(config, with_plan, t0, idle=idle, batch=batch, path=path, warm=warm)
             if with_plan is not None:
                 opens["S"].append(prepared.open_seconds[0])
             if idle:
@@ -901,7 +913,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             f"top {args.perf} symbols by own time: C functions, so it sees into the compiled "
             "build (CPyDef_<module>___<Class>___<method>), the collector and the interpreter"
         )
-        say(_perf(config, plan, t0, path, args.perf, batch, warm, n_events, freeze_every))
+        say(_perf(config, plan, t0, path, args.perf, batch, warm, n_events, freeze_every, gc_mode))
     write_json(args.json, result)
     if args.json:
         say(f"results written to {args.json}")

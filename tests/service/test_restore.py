@@ -33,7 +33,7 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -945,7 +945,9 @@ async def test_the_periodic_freeze_collects_old_cyclic_garbage_before_freezing()
         gc.unfreeze()
 
 
-def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(tmp_path: Path) -> None:
+def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(
+    tmp_path: Path, feed: Callable[..., None]
+) -> None:
     """A snapshot that Stat Server 0.3.0 wrote (tests/service/data/make_snapshot_0_3_0.py,
     run with 0.3.0 installed), not one this checkout made: every 0.3.x release must load it
     and go on exactly (when a release changes the backup format, this says whether it still
@@ -966,7 +968,7 @@ def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(tmp_path: Path) ->
     storage.close()
     server = _server(str(path))
     assert server.restored.from_snapshot
-    _event(server, "EventAgentNotReady", T0 + 1200)
+    feed(server, {"event": "EventAgentNotReady", "time": T0 + 1200, "thisDN": "7001"})
     old = server.engine.statistics()
     resets = {1: "Default", 24: "hourly", 96: "quarter"}
     got = {resets[len(s.profile.minutes)]: server.engine.value(s, T0 + 1500) for s in old}
@@ -974,14 +976,6 @@ def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(tmp_path: Path) ->
     longest = {"Category": "MaxTime", "Subject": "AgentStatus", "MainMask": "WaitForNextCall"}
     request = StatisticRequest("Resources", "Agent", "a1", inline=longest)
     stat = server.pool.open(request, T0 + 1250)
-    _event(server, "EventAgentReady", T0 + 1300)
+    feed(server, {"event": "EventAgentReady", "time": T0 + 1300, "thisDN": "7001"})
     assert server.engine.value(stat, T0 + 1500) == 200
     server.storage.close()
-
-
-def _event(server: StatServer, name: str, t: int) -> None:
-    from statserver.events import decode_event_obj
-    from statserver.service.sources import SourceEvent
-
-    record = decode_event_obj({"event": name, "time": t, "source": "TS1", "thisDN": "7001"})
-    server.process([SourceEvent("TS1", record, b"", t)])
