@@ -21,7 +21,8 @@ on a fresh engine, and reported as best / median / spread of the wall-clock time
 (``time.perf_counter``) and best CPU time (``time.process_time``, steadier on a busy machine).
 Statistics are opened at the time of the first event, outside the timed loop (their opening
 rate is reported separately).  As in the server, the engines collect the statistics that
-change, taken every ``--batch`` events.
+change among those watched for changes (``--watched``, by default all of them: a server
+watches the statistics with Changes-mode subscribers), taken every ``--batch`` events.
 
 Checks (the run fails when one does not hold): no event rejected, no warning, no idle
 statistic touched by any event, and the values of the S statistics identical in (b) and (c).
@@ -45,6 +46,7 @@ import io
 import itertools
 import os
 import pstats
+import random
 import resource
 import shutil
 import signal
@@ -498,12 +500,14 @@ def _prepare(
     batch: int,
     path: Path | None = None,
     warm: int = 0,
+    watched: float = 1.0,
 ) -> Prepared:
     """A fresh engine with the S statistics (and the K idle ones) open at ``t0``, fed the
-    first ``warm`` events of ``path`` (untimed; their changes taken as in a timed run)."""
-    engine = Engine(
-        config.directory, config.catalog, config.engine_options, collect_changes=batch > 0
-    )
+    first ``warm`` events of ``path`` (untimed; their changes taken as in a timed run).
+    When changes are taken (``batch``), a share ``watched`` of the S statistics, drawn
+    with a fixed seed, is watched for changes as a server watches those with Changes-mode
+    subscribers, and every idle one (to find any that an event touches)."""
+    engine = Engine(config.directory, config.catalog, config.engine_options)
     tenant = engine.tenants[TENANT]
     tenant.begin(t0)
     tenant.settle()
@@ -514,6 +518,13 @@ def _prepare(
         [engine.open(r, at=t0) for c in plan.idle for r in c.requests()] if plan and idle else []
     )
     end = time.perf_counter()
+    if batch > 0:
+        draw = random.Random(7).random
+        for stat in touched:
+            if watched >= 1.0 or draw() < watched:
+                engine.watch_changes(stat)
+        for stat in idle_stats:
+            engine.watch_changes(stat)
     # an idle statistic that an event touches is found among the changed statistics
     idle_ids = {stat.id for stat in idle_stats}
     if warm and path is not None:
@@ -578,9 +589,16 @@ def _memory(config: LoadedConfig, plan: Plan, t0: float) -> dict[str, float]:
 
 
 def _profile(
-    config: LoadedConfig, plan: Plan, t0: float, path: Path, top: int, batch: int, events: int = 0
+    config: LoadedConfig,
+    plan: Plan,
+    t0: float,
+    path: Path,
+    top: int,
+    batch: int,
+    events: int = 0,
+    watched: float = 1.0,
 ) -> str:
-    prepared = _prepare(config, plan, t0, idle=False, batch=batch)
+    prepared = _prepare(config, plan, t0, idle=False, batch=batch, watched=watched)
     profiler = cProfile.Profile()
     profiler.enable()
     _ingest(prepared.engine, path, batch, events)
@@ -603,13 +621,16 @@ def _perf(
     n_events: int,
     freeze_every: float,
     gc_mode: str,
+    watched: float = 1.0,
 ) -> str:
     """``perf record`` attached to this process during one (b) ingest (the warm-up and the
     opening left out), then ``perf report``'s top symbols and the shares of the collector,
     the dictionaries, the interpreter and the compiled engine."""
     if shutil.which("perf") is None:
         return "perf is not installed (Debian: apt-get install linux-perf)"
-    prepared = _prepare(config, plan, t0, idle=False, batch=batch, path=path, warm=warm)
+    prepared = _prepare(
+        config, plan, t0, idle=False, batch=batch, path=path, warm=warm, watched=watched
+    )
     # perf starts after the collector's full collection of the whole heap (seconds at
     # this size), which the timed runs leave out too
     with tempfile.TemporaryDirectory() as tmp, _collector(gc_mode):
@@ -739,8 +760,13 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     gc_mode, batch = args.gc, args.batch
     # what the server does (service/app.py ``_freezer``): collect and freeze every 0.2 s
     freeze_every = ServerOptions().gc_freeze_interval if gc_mode == "freeze" and batch > 0 else 0.0
+    watched = args.watched
+    watching = {"watched": watched}
     collecting = (
-        f"changed statistics taken every {batch} events" if batch > 0 else "no change collection"
+        f"changed statistics taken every {batch} events, {watched:.0%} of the S statistics "
+        "watched for changes"
+        if batch > 0
+        else "no change collection"
     )
     names = "read, decode, a', b, c" if plan.k else "read, decode, a', b"
     gc_how = f"freeze, then every {freeze_every} s" if freeze_every else gc_mode
@@ -755,12 +781,15 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         if plan.k:
             runs.append((loaded, plan, True))
         for series, with_plan, idle in runs:
-            prepared = _prepare(config, with_plan, t0, idle=idle, batch=batch, path=path, warm=warm)
+            prepared = _prepare(
+                config, with_plan, t0, idle=idle, batch=batch, path=path, warm=warm, **watching
+            )
             if with_plan is not None:
                 opens["S"].append(prepared.open_seconds[0])
             if idle:
                 opens["K"].append(prepared.open_seconds[1])
-            counted = tail if series is base and batch > 0 else 0
+            # the touches are counted among the watched statistics: all of them, or none
+            counted = tail if series is base and batch > 0 and watched >= 1.0 else 0
             got: Ingested = _measure(
                 series,
                 lambda p=prepared, c=counted: _ingest(
@@ -819,17 +848,26 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"{bare.us_per_event - decode.us_per_event:.1f} us of state and statuses, "
         f"{for_stats:.1f} us of statistics)"
     )
-    say(
-        f"statistics touched: {touched_per_event:.1f} of the {plan.s:,} per event on average "
-        f"(distinct statistics changed, over the last {tail:,} events), {per_touch:.2f} us "
-        "per statistic touch"
-    )
+    if touched_per_event:
+        say(
+            f"statistics touched: {touched_per_event:.1f} of the {plan.s:,} per event on "
+            f"average (distinct statistics changed, over the last {tail:,} events), "
+            f"{per_touch:.2f} us per statistic touch"
+        )
+    elif watched < 1.0:
+        say("statistics touched: counted only when every statistic is watched (--watched 1)")
+    else:
+        say("statistics touched: not counted (--touch-sample 0)")
     target = 50_000
     say(
         f"target: {target:,} events/s with the statistics open -> "
         f"{'met' if base.best >= target else 'NOT met'} ({base.best / target:.3f} of it); "
-        f"at {per_touch:.2f} us per touch and {touched_per_event:.0f} touches per event the "
-        f"statistics alone allow {1e6 / max(for_stats, 1e-9):,.0f} events/s"
+        + (
+            f"at {per_touch:.2f} us per touch and {touched_per_event:.0f} touches per event "
+            if touched_per_event
+            else ""
+        )
+        + f"the statistics alone allow {1e6 / max(for_stats, 1e-9):,.0f} events/s"
     )
     gc_share = [sec / run for (sec, _), run in zip(collector, base.seconds, strict=True)]
     alive = [a for _, a in collector]
@@ -901,11 +939,12 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "peak_rss_mb": round(peak_rss_mb),
         "gc": gc_mode,
         "batch": batch,
+        "watched": watched,
     }
     if args.profile:
         say()
         say(f"cProfile of one (b) ingest, top {args.profile} (profiling slows it down ~2x):")
-        say(_profile(config, plan, t0, path, args.profile, batch, args.profile_events))
+        say(_profile(config, plan, t0, path, args.profile, batch, args.profile_events, watched))
     if args.perf:
         say()
         say(
@@ -913,7 +952,21 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             f"top {args.perf} symbols by own time: C functions, so it sees into the compiled "
             "build (CPyDef_<module>___<Class>___<method>), the collector and the interpreter"
         )
-        say(_perf(config, plan, t0, path, args.perf, batch, warm, n_events, freeze_every, gc_mode))
+        say(
+            _perf(
+                config,
+                plan,
+                t0,
+                path,
+                args.perf,
+                batch,
+                warm,
+                n_events,
+                freeze_every,
+                gc_mode,
+                watched,
+            )
+        )
     write_json(args.json, result)
     if args.json:
         say(f"results written to {args.json}")
@@ -1027,6 +1080,14 @@ def parser() -> argparse.ArgumentParser:
         default=100,
         help="take the changed statistics every N events, as the server does after each batch "
         "(0: the engine does not collect changes)",
+    )
+    p.add_argument(
+        "--watched",
+        type=float,
+        default=1.0,
+        help="share of the S statistics watched for changes, as a server watches those "
+        "with Changes-mode subscribers (default 1: all of them, the worst case; drawn "
+        "with a fixed seed); the touches per event are counted only at 1",
     )
     p.add_argument(
         "--touch-sample",

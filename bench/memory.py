@@ -71,7 +71,7 @@ def _types() -> Counter[str]:
 
 
 def _engine(config: Any, t0: float) -> Engine:
-    engine = Engine(config.directory, config.catalog, config.engine_options, collect_changes=True)
+    engine = Engine(config.directory, config.catalog, config.engine_options, watch_all=True)
     tenant = engine.tenants[TENANT]
     tenant.begin(t0)
     tenant.settle()

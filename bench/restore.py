@@ -95,7 +95,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     t0 = parse_time(decode_event(lines[0]).time)
 
     def new_engine() -> Engine:
-        return Engine(config.directory, config.catalog, config.engine_options, collect_changes=True)
+        return Engine(config.directory, config.catalog, config.engine_options, watch_all=True)
 
     # 1. statistics and traffic
     engine = new_engine()

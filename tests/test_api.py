@@ -61,7 +61,7 @@ def test_the_live_loop_sketch_works():
     exec(blocks()[-1], namespace)
     serve = namespace["serve"]
     config = load_config(ROOT / "examples" / "small" / "config.yaml")
-    engine = Engine(config.directory, config.catalog, config.engine_options, collect_changes=True)
+    engine = Engine(config.directory, config.catalog, config.engine_options, watch_all=True)
     lines = (ROOT / "examples" / "small" / "events.jsonl").read_text(encoding="utf-8")
     records = [decode_event_obj(json.loads(x)) for x in lines.splitlines()[:3]]
     waiting = engine.open(

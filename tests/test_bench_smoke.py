@@ -215,6 +215,24 @@ def test_engine_ingest_warm_up_times_the_rest(tmp_path):
         engine_ingest.run(args, io.StringIO())
 
 
+def test_engine_ingest_with_a_share_of_the_statistics_watched(tmp_path):
+    """--watched 0.5: the share is said and kept in the results, and the touches are not
+    counted (they are counted among the watched statistics, so only at 1)."""
+    runs = {}
+    for share in ("1", "0.5"):
+        out = io.StringIO()
+        argv = ["--smoke", "--cache-dir", str(tmp_path), "--repeat", "1", "--watched", share]
+        args = engine_ingest.parser().parse_args(argv)
+        engine_ingest.resolve_size(args)
+        runs[share] = (engine_ingest.run(args, out), out.getvalue())
+    result, text = runs["0.5"]
+    assert result["watched"] == 0.5
+    assert "50% of the S statistics watched for changes" in text
+    assert result["touched_per_event"] == 0
+    assert "counted only when every statistic is watched" in text
+    assert runs["1"][0]["touched_per_event"] > 0
+
+
 def test_engine_ingest_perf_profile(tmp_path):
     """--perf N: Linux perf attached to one more (b) ingest after the warm-up, its top N
     symbols and the shares by kind (skipped where perf is missing or not allowed)."""

@@ -556,6 +556,7 @@ statTypes:
     )
     sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
     tree = sc.open("Agent", "a1", "AgentTree")
+    sc.engine.watch_changes(tree)
     sc.engine.take_changes()
     sc.ev(5, "EventMediaAdded", source="IXN1", agentID="a1", mediaType="chat")
     assert tree in sc.engine.take_changes()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pickle
 
 from helpers import Scenario
+from statserver.core.engine import Engine
 from statserver.core.items import EMPTY_ATTRS, Item
 from statserver.core.stats.profiles import GrowingProfile
 from statserver.core.stats.track import Track
@@ -102,7 +103,7 @@ def test_a_snapshot_with_list_entries_reads_alike() -> None:
 
 def test_changes_are_collected_per_track_and_given_as_statistics() -> None:
     """The tenant's change set holds each changed track once; ``take_changes`` gives the
-    statistics listening to them.  ReadyTime, LongestReady and ReadyFor read one track
+    watched statistics reading them.  ReadyTime, LongestReady and ReadyFor read one track
     (ready episodes): the ready event at 100 puts it in the set once for all three, and
     leaves NotReadyTime's track alone.  The not-ready event at 200 changes both tracks.  A
     statistic closed before the changes are taken is not given; one in the set itself (a
@@ -114,6 +115,8 @@ def test_changes_are_collected_per_track_and_given_as_statistics() -> None:
         sc.open("Agent", "a1", name, 0)
         for name in ("ReadyTime", "LongestReady", "ReadyFor", "NotReadyTime")
     )
+    for stat in (ready, longest, gone, not_ready):
+        sc.engine.watch_changes(stat)
     assert ready.main is longest.main is gone.main
     assert not_ready.main is not ready.main
     sc.engine.take_changes()
@@ -128,3 +131,75 @@ def test_changes_are_collected_per_track_and_given_as_statistics() -> None:
     assert sc.engine.take_changes() == {ready, longest, not_ready}
     dirty.add(ready)
     assert sc.engine.take_changes() == {ready}
+
+
+def test_only_watched_statistics_are_collected_and_unwatched_tracks_cost_no_entry() -> None:
+    """Nobody watches: the ready event at 100 changes ReadyTime's track, but the change set
+    stays empty and nothing is given.  The values are computed all the same: ready from 100
+    to 150 is 50 s.  Watch ReadyTime: the not-ready event at 150 gives it, and not
+    LongestReady, which reads the same track unwatched.  Watching twice is watching once;
+    unwatched again, the ready event at 200 gives nothing, and after a new watch,
+    removing the statistic drops it from its track's watched statistics."""
+    sc = Scenario(STATS)
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    ready = sc.open("Agent", "a1", "ReadyTime", 0)
+    longest = sc.open("Agent", "a1", "LongestReady", 0)
+    dirty = sc.engine.tenants["Resources"].dirty
+    sc.engine.take_changes()
+    sc.ev(100, "EventAgentReady", thisDN="7001")
+    assert not dirty
+    assert sc.engine.take_changes() == set()
+    sc.engine.watch_changes(ready)
+    sc.engine.watch_changes(ready)
+    assert ready.main.watched == (ready,)
+    sc.ev(150, "EventAgentNotReady", thisDN="7001")
+    assert dirty == {ready.main}
+    assert sc.engine.take_changes() == {ready}
+    assert sc.value(ready, 150) == 50
+    assert sc.value(longest, 150) == 50
+    sc.engine.unwatch_changes(ready)
+    assert ready.main.watched == ()
+    sc.ev(200, "EventAgentReady", thisDN="7001")
+    assert sc.engine.take_changes() == set()
+    sc.engine.watch_changes(ready)
+    sc.engine.remove(ready)
+    assert longest.main.watched == ()
+    sc.engine.watch_changes(ready)  # no longer open: nothing to watch
+    assert longest.main.watched == ()
+
+
+def test_watch_all_watches_every_statistic_opened_and_a_restore_forgets_the_watchers() -> None:
+    """An engine created with ``watch_all`` gives ReadyTime and LongestReady on the ready
+    event without being asked.  Pickled and loaded (what a restart does), the engine keeps
+    ``watch_all`` but its tracks forget who watched: the clients of the old process are
+    gone, and those that come back watch again."""
+    sc = Scenario(STATS)
+    sc.engine = Engine(
+        sc.config.directory, sc.config.catalog, sc.config.engine_options, watch_all=True
+    )
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    ready = sc.open("Agent", "a1", "ReadyTime", 0)
+    longest = sc.open("Agent", "a1", "LongestReady", 0)
+    sc.ev(100, "EventAgentReady", thisDN="7001")
+    assert sc.engine.take_changes() == {ready, longest}
+    again = pickle.loads(pickle.dumps(sc.engine))
+    assert again.watch_all
+    track = again.statistic(ready.id).main
+    assert track.watched == ()
+    assert len(track.listeners) == 2
+
+
+def test_a_track_whose_readers_are_all_watched_keeps_one_tuple_for_both() -> None:
+    """Watching every statistic of a track costs no second tuple: ``watched`` is then the
+    ``listeners`` tuple itself.  Unwatching one gives it a tuple of its own again."""
+    sc = Scenario(STATS)
+    sc.ev(0, "EventAgentLogin", thisDN="7001", agentID="5001")
+    ready = sc.open("Agent", "a1", "ReadyTime", 0)
+    longest = sc.open("Agent", "a1", "LongestReady", 0)
+    track = ready.main
+    sc.engine.watch_changes(longest)
+    assert track.watched == (longest,)
+    sc.engine.watch_changes(ready)
+    assert track.watched is track.listeners
+    sc.engine.unwatch_changes(longest)
+    assert track.watched == (ready,)

@@ -115,3 +115,36 @@ async def test_a_tick_looks_only_at_what_is_due(serve, peer, feed):
         await p.request({"request": "CloseStatistic", "referenceId": 2}, "StatisticClosed")
         assert pool.tick_work(due + 100) == []
         assert pool.subscription_count == 1
+
+
+async def test_only_statistics_with_changes_subscriptions_are_watched(serve, peer, feed):
+    """A Periodical subscription does not make the engine collect a statistic's changes; a
+    Changes one does, until the last Changes subscription to it closes.  Client a opens
+    CallsEntered in Changes mode and CallsWaiting Periodical; b opens CallsEntered in
+    Changes mode too.  Each EventQueued reaches both Changes subscribers (1, then 2 calls);
+    after b closes, a is still told (3); after a closes too, nobody watches and the
+    statistic keeps counting (4 with c4, seen by a new open)."""
+    periodic = {"statisticType": "CallsWaiting"}
+    async with serve() as (server, url), peer(url) as a, peer(url) as b:
+        await a.request(open_req(1), "Info")
+        waiting_req = {**open_req(2, periodic), "notification": {"mode": "Periodical"}}
+        await a.request(waiting_req, "Info")
+        await b.request(open_req(3), "Info")
+        entered, waiting = (
+            next(s for s in server.engine.statistics() if s.definition.name == name)
+            for name in ("CallsEntered", "CallsWaiting")
+        )
+        assert entered.main.watched == (entered,)
+        assert waiting.main.watched == ()
+        for n in (1, 2):
+            feed(server, queued(f"c{n}"))
+            assert (await a.recv())["value"] == (await b.recv())["value"] == n
+        await b.request({"request": "CloseStatistic", "referenceId": 3}, "StatisticClosed")
+        assert entered.main.watched == (entered,)
+        feed(server, queued("c3"))
+        assert (await a.recv())["value"] == 3
+        await a.request({"request": "CloseStatistic", "referenceId": 1}, "StatisticClosed")
+        assert entered.main.watched == ()
+        feed(server, queued("c4"))
+        assert server.engine.take_changes() == set()
+        assert (await b.request(open_req(4), "Info"))["value"] == 4

@@ -32,7 +32,13 @@ from statserver.core import ixn, structures, tlib
 from statserver.core.catalog import Catalog, CompiledFilter, parse_time_range
 from statserver.core.items import Attrs, whole
 from statserver.core.model import Directory, ObjectType, SourceKind
-from statserver.core.opening import ResolvedRequest, close_statistic, open_statistic
+from statserver.core.opening import (
+    ResolvedRequest,
+    close_statistic,
+    open_statistic,
+    unwatch_changes,
+    watch_changes,
+)
 from statserver.core.options import EngineOptions
 from statserver.core.portable import Portable, set_dict_state
 from statserver.core.state import DnState, MediationState
@@ -108,7 +114,14 @@ class IntervalEnded:
 
 class Engine(Portable):
     def __setstate__(self, state: Any) -> None:
+        self.watch_all = False  # not in a snapshot written by 0.3.0
         set_dict_state(self, state)
+        # whoever watched changes before the restart is gone (a snapshot written by 0.3.0
+        # has no ``watched`` at all): clients that come back subscribe again
+        for tenant in self.tenants.values():
+            for node in tenant.hub.nodes.values():
+                for track, _names, _refs in node.tracks.values():
+                    track.watched = ()
 
     def __init__(
         self,
@@ -116,8 +129,14 @@ class Engine(Portable):
         catalog: Catalog | None = None,
         options: EngineOptions | None = None,
         *,
+        watch_all: bool = False,
         collect_changes: bool = False,
     ) -> None:
+        """``watch_all``: every statistic opened is watched for changes, as if given to
+        :meth:`watch_changes` (scripts and tests; a server watches only what its clients
+        ask to be told of).  ``collect_changes`` is its name in 0.3.0."""
+        #: every statistic opened is watched for changes (:meth:`watch_changes`)
+        self.watch_all = watch_all or collect_changes
         self.directory = directory
         self.catalog = catalog or Catalog()
         self.options = options or EngineOptions()
@@ -433,6 +452,8 @@ class Engine(Portable):
         )
         if stat.id == stat_id:
             self._by_id[stat.id] = stat
+        if self.watch_all:
+            watch_changes(stat)
         stat.refs += 1
         stat.last_used = tenant.tsw
         return stat
@@ -522,19 +543,31 @@ class Engine(Portable):
         """How many statistics are open (without listing them)."""
         return len(self._by_id)
 
+    def watch_changes(self, stat: Statistic) -> None:
+        """Give ``stat`` in :meth:`take_changes` whenever an event changes it (a client
+        is told of its changes).  A statistic nobody watches is computed all the same,
+        and collecting its changes costs nothing."""
+        if self._by_id.get(stat.id) is stat:
+            watch_changes(stat)
+
+    def unwatch_changes(self, stat: Statistic) -> None:
+        """Stop giving ``stat`` in :meth:`take_changes` (its last Changes-mode subscriber
+        has gone); nothing else about it changes."""
+        unwatch_changes(stat)
+
     def take_changes(self) -> set[Statistic]:
-        """Statistics touched by events since the last call (always collected; the argument
-        ``collect_changes`` of the constructor is kept for compatibility): those listening
-        now to a track an event changed.  The tenants collect the tracks, once each, and
-        they become statistics here, once per call: an event costs one set entry per
-        track it changes, not one per statistic."""
+        """The watched statistics (:meth:`watch_changes`, or all with ``watch_all``) that
+        events changed since the last call.  The tenants collect the changed tracks, once
+        each, and they become statistics here, once per call: an event costs one set entry
+        per track it changes that a watched statistic reads, not one per statistic, and
+        nothing for the statistics nobody watches."""
         out: set[Statistic] = set()
         for tenant in self.tenants.values():
             dirty = tenant.dirty
             if dirty:
                 for touched in dirty:
                     if isinstance(touched, Track):
-                        out.update(touched.listeners)
+                        out.update(touched.watched)
                     else:  # a statistic, in a snapshot written before tracks were collected
                         out.add(touched)
                 dirty.clear()

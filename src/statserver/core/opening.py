@@ -49,7 +49,13 @@ from statserver.core.tenant import TenantEngine
 from statserver.core.vocabulary import ACTIONS, STATUS_NAMES
 from statserver.errors import ErrorCode, RequestError
 
-__all__ = ["ResolvedRequest", "close_statistic", "open_statistic"]
+__all__ = [
+    "ResolvedRequest",
+    "close_statistic",
+    "open_statistic",
+    "unwatch_changes",
+    "watch_changes",
+]
 
 
 @mypyc_attr(native_class=False)
@@ -381,6 +387,24 @@ def _register_since_login(eng: TenantEngine, stat: Statistic, otype: ObjectType,
             windows.append(w)
 
 
+def watch_changes(stat: Statistic) -> None:
+    """From now on, an event that changes a track ``stat`` reads puts ``stat`` among the
+    changes (``Engine.take_changes``)."""
+    for track in _tracks(stat):
+        if not any(s is stat for s in track.watched):
+            watched = (*track.watched, stat)
+            # every reader watched (as in a script with ``watch_all``; the watched are
+            # among the readers): one tuple for both
+            same = len(watched) == len(track.listeners)
+            track.watched = track.listeners if same else watched
+
+
+def unwatch_changes(stat: Statistic) -> None:
+    """The opposite of :func:`watch_changes`; the statistic is computed as before."""
+    for track in _tracks(stat):
+        track.watched = tuple(s for s in track.watched if s is not stat)
+
+
 def _tracks(stat: Statistic) -> list[Track]:
     return list(stat.attached[0::2])
 
@@ -402,6 +426,7 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
     if eng.statistics.get(stat.key) is not stat:
         return
     del eng.statistics[stat.key]
+    unwatch_changes(stat)
     windows = [w for w in _windows(stat) if _release(w)]
     for track in _tracks(stat):
         track.windows = tuple(w for w in track.windows if w not in windows)

@@ -194,7 +194,8 @@ class StatServer:
 
     def _new_engine(self) -> Engine:
         c = self.config
-        return Engine(c.directory, c.catalog, c.engine_options, collect_changes=True)
+        # the pool watches the statistics that have Changes-mode subscribers
+        return Engine(c.directory, c.catalog, c.engine_options)
 
     def _reconfigure_text(self, engine: Engine, text: str) -> None:
         """Journal replay of a configuration change."""

@@ -8,6 +8,8 @@
 * Values are computed once per statistic per round and offered to each subscription, which
   decides whether to send (Changes with insensitivity, Periodical with frequency, Reset at
   Growing resets, None never).
+* Only statistics with a Changes-mode subscription are watched for changes by the engine
+  (``Engine.watch_changes``): the others cost no change collection per event.
 
 Insensitivity (decision Q4): a new value is sent only when it differs from the last one
 sent by at least ``insensitivity`` (absolute: units of the value, seconds for times,
@@ -158,8 +160,10 @@ class StatPool:
             self.engine.watch_resets(sub.stat)
         elif sub.mode == "Periodical":
             self._schedule(sub)
-        elif sub.mode == "Changes" and sub.stat.time_dependent and not sub.target_state:
-            self._moving.setdefault(sub.stat.id, []).append(sub)
+        elif sub.mode == "Changes":
+            self.engine.watch_changes(sub.stat)
+            if sub.stat.time_dependent and not sub.target_state:
+                self._moving.setdefault(sub.stat.id, []).append(sub)
 
     def _schedule(self, sub: Subscription) -> None:
         """File a Periodical subscription under the whole second in which it is next due
@@ -186,10 +190,11 @@ class StatPool:
                 del self._moving[sub.stat.id]
         self.engine.release(sub.stat)
         self.last_request[sub.stat.id] = now
-        if sub.mode == "Reset" and not any(
-            s.mode == "Reset" for s in self.subs.get(sub.stat.id, ())
-        ):
+        left = self.subs.get(sub.stat.id, ())
+        if sub.mode == "Reset" and not any(s.mode == "Reset" for s in left):
             self.engine.unwatch_resets(sub.stat)
+        if sub.mode == "Changes" and not any(s.mode == "Changes" for s in left):
+            self.engine.unwatch_changes(sub.stat)
 
     def sweep(self, now: float, stats: Iterable[Statistic] | None = None) -> list[Statistic]:
         """Remove statistics nobody requested for ``old-stats-removal-interval`` (among

@@ -58,6 +58,7 @@ class Track(Portable):
         "reason_restart",
         "sink",
         "sum_start",
+        "watched",
         "windows",
     )
 
@@ -73,9 +74,9 @@ class Track(Portable):
         sink: set[Any] | None = None,
     ) -> None:
         self.key = key
-        #: where the track puts itself when it changes, for change notification (None:
-        #: nowhere); the tenant's set, which ``Engine.take_changes`` turns into the
-        #: statistics listening to the tracks in it
+        #: where the track puts itself when it changes while a statistic reading it is
+        #: watched (None: nowhere); the tenant's set, which ``Engine.take_changes`` turns
+        #: into the watched statistics of the tracks in it
         self.sink = sink
         #: measure with local receipt times instead of source times (UseSourceTimeStamps=no)
         self.local = local
@@ -88,8 +89,11 @@ class Track(Portable):
         #: tuples (shared while empty): set when statistics open and close, read per event
         self.windows: tuple[Window, ...] = ()
         self.collapsed: tuple[Window, ...] = ()
-        #: objects told of every change (statistics, for change notification)
+        #: every statistic reading this track
         self.listeners: tuple[Any, ...] = ()
+        #: those of them watched for changes (``Engine.watch_changes``: a Changes-mode
+        #: subscriber); only these make a change cost a set entry
+        self.watched: tuple[Any, ...] = ()
         self.busy_since: int | None = None
         self.busy_seg = 0
         self.end_pending: int | None = None
@@ -117,7 +121,7 @@ class Track(Portable):
         f = self.filter
         if f is None or f(item.attrs):
             self._open(item, t, item.start_local if self.local else item.start)
-        if self.sink is not None and self.listeners:
+        if self.sink is not None and self.watched:
             self.sink.add(self)
 
     def join(self, item: Item, t: int) -> None:
@@ -133,7 +137,7 @@ class Track(Portable):
         entry = self.open.get(item.id)
         if entry is not None:
             self._close(item.id, entry, t, completed=True)
-            if self.sink is not None and self.listeners:
+            if self.sink is not None and self.watched:
                 self.sink.add(self)
 
     def leave(self, item: Item, t: int) -> None:
@@ -153,7 +157,7 @@ class Track(Portable):
             return
         for w in self.windows:
             w.instant(t, duration, item)
-        if self.sink is not None and self.listeners:
+        if self.sink is not None and self.watched:
             self.sink.add(self)
 
     def update(self, item: Item, t: int, reasons_changed: bool) -> None:
@@ -231,7 +235,7 @@ class Track(Portable):
             self._flush_collapsed()
 
     def _changed(self) -> None:
-        if self.sink is not None and self.listeners:
+        if self.sink is not None and self.watched:
             self.sink.add(self)
 
     # -- queries for categories ------------------------------------------------------------------
