@@ -761,7 +761,6 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     # what the server does (service/app.py ``_freezer``): collect and freeze every 0.2 s
     freeze_every = ServerOptions().gc_freeze_interval if gc_mode == "freeze" and batch > 0 else 0.0
     watched = args.watched
-    watching = {"watched": watched}
     collecting = (
         f"changed statistics taken every {batch} events, {watched:.0%} of the S statistics "
         "watched for changes"
@@ -782,7 +781,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             runs.append((loaded, plan, True))
         for series, with_plan, idle in runs:
             prepared = _prepare(
-                config, with_plan, t0, idle=idle, batch=batch, path=path, warm=warm, **watching
+                config, with_plan, t0, idle=idle, batch=batch, path=path, warm=warm, watched=watched
             )
             if with_plan is not None:
                 opens["S"].append(prepared.open_seconds[0])
