@@ -588,17 +588,8 @@ def _memory(config: LoadedConfig, plan: Plan, t0: float) -> dict[str, float]:
     }
 
 
-def _profile(
-    config: LoadedConfig,
-    plan: Plan,
-    t0: float,
-    path: Path,
-    top: int,
-    batch: int,
-    events: int = 0,
-    watched: float = 1.0,
-) -> str:
-    prepared = _prepare(config, plan, t0, idle=False, batch=batch, watched=watched)
+def _profile(prepared: Prepared, path: Path, top: int, batch: int, events: int = 0) -> str:
+    """cProfile of one (b) ingest of the first ``events`` (0: all) on ``prepared``."""
     profiler = cProfile.Profile()
     profiler.enable()
     _ingest(prepared.engine, path, batch, events)
@@ -611,9 +602,7 @@ def _profile(
 
 
 def _perf(
-    config: LoadedConfig,
-    plan: Plan,
-    t0: float,
+    prepared: Prepared,
     path: Path,
     top: int,
     batch: int,
@@ -621,16 +610,11 @@ def _perf(
     n_events: int,
     freeze_every: float,
     gc_mode: str,
-    watched: float = 1.0,
 ) -> str:
-    """``perf record`` attached to this process during one (b) ingest (the warm-up and the
-    opening left out), then ``perf report``'s top symbols and the shares of the collector,
-    the dictionaries, the interpreter and the compiled engine."""
-    if shutil.which("perf") is None:
-        return "perf is not installed (Debian: apt-get install linux-perf)"
-    prepared = _prepare(
-        config, plan, t0, idle=False, batch=batch, path=path, warm=warm, watched=watched
-    )
+    """``perf record`` attached to this process during one (b) ingest on ``prepared``, fed
+    the first ``warm`` events already (the warm-up and the opening left out), then ``perf
+    report``'s top symbols and the shares of the collector, the dictionaries, the
+    interpreter and the compiled engine."""
     # perf starts after the collector's full collection of the whole heap (seconds at
     # this size), which the timed runs leave out too
     with tempfile.TemporaryDirectory() as tmp, _collector(gc_mode):
@@ -940,10 +924,17 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         "batch": batch,
         "watched": watched,
     }
+
+    def fresh(warm_up: int = 0) -> Prepared:
+        """One more engine like those of the (b) runs, for a profiler."""
+        return _prepare(
+            config, plan, t0, idle=False, batch=batch, path=path, warm=warm_up, watched=watched
+        )
+
     if args.profile:
         say()
         say(f"cProfile of one (b) ingest, top {args.profile} (profiling slows it down ~2x):")
-        say(_profile(config, plan, t0, path, args.profile, batch, args.profile_events, watched))
+        say(_profile(fresh(), path, args.profile, batch, args.profile_events))
     if args.perf:
         say()
         say(
@@ -951,21 +942,11 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
             f"top {args.perf} symbols by own time: C functions, so it sees into the compiled "
             "build (CPyDef_<module>___<Class>___<method>), the collector and the interpreter"
         )
-        say(
-            _perf(
-                config,
-                plan,
-                t0,
-                path,
-                args.perf,
-                batch,
-                warm,
-                n_events,
-                freeze_every,
-                gc_mode,
-                watched,
-            )
-        )
+        if shutil.which("perf") is None:
+            say("perf is not installed (Debian: apt-get install linux-perf)")
+        else:
+            perf = _perf(fresh(warm), path, args.perf, batch, warm, n_events, freeze_every, gc_mode)
+            say(perf)
     write_json(args.json, result)
     if args.json:
         say(f"results written to {args.json}")
