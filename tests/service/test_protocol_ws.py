@@ -20,12 +20,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import websockets
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from statserver.errors import ErrorCode
 from statserver.protocol.messages import REQUESTS
 from statserver.protocol.session import ClientSession
+from statserver.service import runner
 from statserver.service.app import StatServer
 from statserver.service.runner import running
+from statserver.service.ws_protocol import FramesWebSocketProtocol
 
 T0 = 1795600800  # 2026-11-25T10:00:00+00:00, a minute boundary
 QUEUE = {"objectId": "8000@SW1", "objectType": "Queue", "tenant": "Resources"}
@@ -805,3 +808,98 @@ async def test_websocket_compression_is_negotiated_only_when_enabled(
         extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
         assert ("permessage-deflate" in extensions) is (option == "yes"), extensions
         assert json.loads(await ws.recv())["event"] == "ServerMode"  # and it works
+
+
+# -- the WebSocket protocol under uvicorn (service/ws_protocol.py): the frames a client's writer
+# has ready at once go in one ASGI message and leave in one write to the socket, each still a
+# frame of its own.  The server runs the shipped protocol class; a counting wrapper sits between
+# it and its real transport (every call forwarded) to see how the bytes were written.
+
+
+def text_frames(data: bytes) -> list[bytes]:
+    """The payloads of the unmasked text frames (server to client) that ``data`` holds
+    whole, read by hand from RFC 6455 §5.2."""
+    out, i = [], 0
+    while i + 2 <= len(data):
+        opcode, n = data[i] & 0x0F, data[i + 1] & 0x7F
+        i += 2
+        if n == 126:
+            n, i = int.from_bytes(data[i : i + 2], "big"), i + 2
+        elif n == 127:
+            n, i = int.from_bytes(data[i : i + 8], "big"), i + 8
+        if opcode == 1:
+            out.append(data[i : i + n])
+        i += n
+    return out
+
+
+class _CountingTransport:
+    """The real transport, with every ``write`` recorded."""
+
+    def __init__(self, transport: Any, writes: list[bytes]) -> None:
+        self._transport = transport
+        self._writes = writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.append(bytes(data))
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _counting(base: type[WebSocketsSansIOProtocol], writes: list[bytes]) -> type[Any]:
+    class Counting(base):  # type: ignore[valid-type,misc]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(_CountingTransport(transport, writes))
+
+    return Counting
+
+
+async def _three_values_at_once(serve, feed) -> list[dict[str, Any]]:
+    """Three statistics of one client changed by one event: the events the client reads."""
+    async with serve() as (server, url), websockets.connect(url, proxy=None) as ws:
+        assert json.loads(await ws.recv()) == {"event": "ServerMode", "mode": "Primary"}
+        for ref in (1, 2, 3):
+            await ws.send(json.dumps(open_req(ref, QUEUE)))
+        seen: list[dict[str, Any]] = []
+        while sum(e["event"] == "Info" for e in seen) < 3:  # the values at opening: 0 waiting
+            seen.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        _WRITES.clear()
+        feed(server, queued("c1"))
+        got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
+        assert sorted((e["event"], e["referenceId"], e["value"]) for e in got) == [
+            ("Info", 1, 1),
+            ("Info", 2, 1),
+            ("Info", 3, 1),
+        ]
+        return got
+
+
+_WRITES: list[bytes] = []
+
+
+@pytest.mark.asyncio
+async def test_the_frames_ready_at_once_go_out_in_one_write(serve, feed, monkeypatch):
+    """The three Info events are three text frames, in one write; the client reads three
+    messages, in the order of the frames."""
+    monkeypatch.setattr(
+        runner, "FramesWebSocketProtocol", _counting(FramesWebSocketProtocol, _WRITES)
+    )
+    got = await _three_values_at_once(serve, feed)
+    writes = [w for w in _WRITES if text_frames(w)]
+    assert len(writes) == 1, [len(text_frames(w)) for w in writes]
+    assert [json.loads(f) for f in text_frames(writes[0])] == got
+
+
+@pytest.mark.asyncio
+async def test_without_the_extension_each_frame_is_a_message_of_its_own(serve, feed, monkeypatch):
+    """Under a protocol that does not advertise ``statserver.frames`` (uvicorn's own, as any
+    other ASGI server) the application sends one message per frame: the same events."""
+    monkeypatch.setattr(
+        runner, "FramesWebSocketProtocol", _counting(WebSocketsSansIOProtocol, _WRITES)
+    )
+    got = await _three_values_at_once(serve, feed)
+    writes = [w for w in _WRITES if text_frames(w)]
+    assert [len(text_frames(w)) for w in writes] == [1, 1, 1]
+    assert [json.loads(text_frames(w)[0]) for w in writes] == got

@@ -16,6 +16,7 @@ from statserver.config.load import LoadedConfig, load_config
 from statserver.service.app import StatServer
 from statserver.service.storage import Storage
 from statserver.service.web import create_app
+from statserver.service.ws_protocol import FramesWebSocketProtocol
 
 __all__ = ["bind", "running", "serve"]
 
@@ -36,7 +37,9 @@ def _uvicorn(server: StatServer, log_level: str) -> uvicorn.Server:
         create_app(server),
         lifespan="on",
         log_level=log_level,
-        ws="websockets-sansio",
+        # uvicorn's websockets-sansio protocol, able to send several frames in one message
+        # and one system call (service/ws_protocol.py)
+        ws=FramesWebSocketProtocol,
         ws_ping_interval=20,
         ws_ping_timeout=20,
         # permessage-deflate costs CPU on every frame: off unless the option asks for it

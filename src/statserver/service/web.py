@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from statserver.core.portable import COMPILED
 from statserver.service import rest
 from statserver.service.app import StatServer
+from statserver.service.ws_protocol import FRAMES
 
 __all__ = ["WsConnection", "create_app"]
 
@@ -84,6 +85,9 @@ class WsConnection:
         # ``batch-frame-interval``: the values that change meanwhile wait and go together,
         # fewer frames and system calls for a little latency
         interval = self.server.options.batch_frame_interval if self.batch else 0.0
+        # under uvicorn (service/ws_protocol.py) the frames ready at once go in one message
+        # and one write, as UTF-8 payloads; elsewhere one ASGI message per frame
+        many = FRAMES in (ws.scope.get("extensions") or {})
         loop = asyncio.get_running_loop()
         next_frame = 0.0
         while True:
@@ -95,9 +99,12 @@ class WsConnection:
                 next_frame = loop.time() + interval
             self._wake.clear()
             events = self.session.take_encoded()
+            if not events:
+                continue
             if self.batch:
-                if events:
-                    await ws.send_text((b"[" + b",".join(events) + b"]").decode())
+                events = [b"[" + b",".join(events) + b"]"]
+            if many:
+                await ws.send({"type": "websocket.send", FRAMES: events})
                 continue
             for event in events:
                 await ws.send_text(event.decode())
