@@ -856,8 +856,9 @@ def _counting(base: type[WebSocketsSansIOProtocol], writes: list[bytes]) -> type
     return Counting
 
 
-async def _three_values_at_once(serve, feed) -> list[dict[str, Any]]:
-    """Three statistics of one client changed by one event: the events the client reads."""
+async def _three_values_at_once(serve, feed, writes: list[bytes]) -> list[dict[str, Any]]:
+    """Three statistics of one client changed by one event: the events the client reads;
+    ``writes`` is emptied before the event."""
     async with serve() as (server, url), websockets.connect(url, proxy=None) as ws:
         assert json.loads(await ws.recv()) == {"event": "ServerMode", "mode": "Primary"}
         for ref in (1, 2, 3):
@@ -865,7 +866,7 @@ async def _three_values_at_once(serve, feed) -> list[dict[str, Any]]:
         seen: list[dict[str, Any]] = []
         while sum(e["event"] == "Info" for e in seen) < 3:  # the values at opening: 0 waiting
             seen.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
-        _WRITES.clear()
+        writes.clear()
         feed(server, queued("c1"))
         got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(3)]
         assert sorted((e["event"], e["referenceId"], e["value"]) for e in got) == [
@@ -876,18 +877,16 @@ async def _three_values_at_once(serve, feed) -> list[dict[str, Any]]:
         return got
 
 
-_WRITES: list[bytes] = []
-
-
 @pytest.mark.asyncio
 async def test_the_frames_ready_at_once_go_out_in_one_write(serve, feed, monkeypatch):
     """The three Info events are three text frames, in one write; the client reads three
     messages, in the order of the frames."""
+    written: list[bytes] = []
     monkeypatch.setattr(
-        runner, "FramesWebSocketProtocol", _counting(FramesWebSocketProtocol, _WRITES)
+        runner, "FramesWebSocketProtocol", _counting(FramesWebSocketProtocol, written)
     )
-    got = await _three_values_at_once(serve, feed)
-    writes = [w for w in _WRITES if text_frames(w)]
+    got = await _three_values_at_once(serve, feed, written)
+    writes = [w for w in written if text_frames(w)]
     assert len(writes) == 1, [len(text_frames(w)) for w in writes]
     assert [json.loads(f) for f in text_frames(writes[0])] == got
 
@@ -896,10 +895,11 @@ async def test_the_frames_ready_at_once_go_out_in_one_write(serve, feed, monkeyp
 async def test_without_the_extension_each_frame_is_a_message_of_its_own(serve, feed, monkeypatch):
     """Under a protocol that does not advertise ``statserver.frames`` (uvicorn's own, as any
     other ASGI server) the application sends one message per frame: the same events."""
+    written: list[bytes] = []
     monkeypatch.setattr(
-        runner, "FramesWebSocketProtocol", _counting(WebSocketsSansIOProtocol, _WRITES)
+        runner, "FramesWebSocketProtocol", _counting(WebSocketsSansIOProtocol, written)
     )
-    got = await _three_values_at_once(serve, feed)
-    writes = [w for w in _WRITES if text_frames(w)]
+    got = await _three_values_at_once(serve, feed, written)
+    writes = [w for w in written if text_frames(w)]
     assert [len(text_frames(w)) for w in writes] == [1, 1, 1]
     assert [json.loads(text_frames(w)[0]) for w in writes] == got
