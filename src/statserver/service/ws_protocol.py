@@ -6,15 +6,17 @@ sends it: a client that takes one frame per value (``/ws`` without ``?batch=1``)
 ``send`` system call per value, a third of the server's time at 5,000 events/s with 100
 such clients, and each frame went through Starlette's and uvicorn's ``send`` (bench/README.md,
 "Several frames in one write").  This subclass advertises the ASGI extension
-:data:`FRAMES` in the connection's scope; a ``websocket.send`` message that carries it holds
-a list of UTF-8 payloads, each sent as a text frame of its own, in order, and all of them
-written to the socket at once.  The application uses it only when the scope advertises it,
-so under another ASGI server it sends one message per frame, as before.
+:data:`FRAMES` in the connection's scope; a ``websocket.send`` message that carries it
+holds a (non-empty) list of UTF-8 payloads, each sent as a text frame of its own, in order,
+and all of them written to the socket at once.  The application uses it only when the
+scope advertises it, so under another ASGI server it sends one message per frame, as
+before.
 
 Everything else (handshake, close, ping and pong, flow control, messages without the key)
-is uvicorn's.  The subclass relies on attributes of uvicorn's class (``conn``,
-``transport``, ``writable``, ``scope``, ``handshake_complete``, ``close_sent``,
-``initial_response``, ``disconnected``); the WebSocket tests run through it.
+is uvicorn's: its ``send`` frames the last payload and writes what the connection has
+framed (``data_to_send``), the earlier payloads with it.  The subclass relies on uvicorn's
+attributes ``conn``, ``scope`` and ``handshake_complete``; the WebSocket tests run
+through it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from websockets.http11 import Request
 __all__ = ["FRAMES", "FramesWebSocketProtocol"]
 
 #: the ASGI extension (a key of ``scope["extensions"]``) and the key of a ``websocket.send``
-#: message that uses it: a list of UTF-8 payloads, one text frame each, written at once
+#: message that uses it: a non-empty list of UTF-8 payloads, one text frame each, written
+#: at once
 FRAMES: Final = "statserver.frames"
 
 
@@ -44,25 +47,15 @@ class FramesWebSocketProtocol(WebSocketsSansIOProtocol):
 
     async def send(self, message: Any) -> None:
         frames = message.get(FRAMES)
-        if (
-            frames is None
-            or message["type"] != "websocket.send"
-            or not self.handshake_complete
-            or self.close_sent
-            or self.initial_response is not None
-        ):
+        if frames is None or message["type"] != "websocket.send" or not self.handshake_complete:
             await super().send(message)
             return
-        if not self.writable.is_set():
-            await self.writable.wait()  # the transport's buffer is full: flow control
-        if self.disconnected:
-            raise ClientDisconnected()
-        conn = self.conn
+        # every payload but the last is framed now; uvicorn's own send frames the last one
+        # (flow control, disconnection, closing state) and writes all that is framed at once
+        *head, last = frames
         try:
-            for payload in frames:
-                conn.send_text(payload)
+            for payload in head:
+                self.conn.send_text(payload)
         except InvalidState:
             raise ClientDisconnected() from None
-        output = conn.data_to_send()
-        if output and not self.transport.is_closing():
-            self.transport.write(b"".join(output))
+        await super().send({"type": "websocket.send", "text": last.decode()})
