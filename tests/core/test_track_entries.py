@@ -35,8 +35,8 @@ def test_a_segment_that_starts_with_its_item_is_kept_as_the_item() -> None:
     a, b = _item(1, 100), _item(2, 100)
     track.start(a, 100)
     track.join(b, 130)
-    assert track.open[1] is a
-    assert track.open[2] == (b, 130, 100)
+    assert track.open[a] is a
+    assert track.open[b] == (b, 130, 100)
     assert list(track.entries()) == [(a, 100, 100), (b, 130, 100)]
     assert list(track.current_starts()) == [100, 100]
     assert track.segment_starts() == [100, 130]
@@ -49,9 +49,10 @@ def test_a_segment_that_starts_with_its_item_is_kept_as_the_item() -> None:
     local = Track(("l",), local=True)
     c = _item(3, 100, start_local=105)
     local.start(c, 105)
-    assert local.open[3] is c
-    local.start(_item(4, 100, start_local=105), 100)
-    assert local.open[4][1:] == (100, 105)
+    assert local.open[c] is c
+    d = _item(4, 100, start_local=105)
+    local.start(d, 100)
+    assert local.open[d][1:] == (100, 105)
 
 
 def test_both_forms_give_the_window_the_same_segment() -> None:

@@ -742,9 +742,11 @@ def test_a_snapshot_of_0_2_is_refused_with_a_clear_error() -> None:
     """0.2.x wrote formats 2 and 3, whose windows hold an accumulator object (0.3.0 keeps the
     counters in the window): both the format and the version refuse such a snapshot, each
     with a message that says what this version reads."""
-    assert FORMAT == 4
+    assert FORMAT == 5
     _, blob = encode_snapshot({"x": 1}, 1)
-    with pytest.raises(BackupError, match=r"backup format 3 is not supported.*reads format 4\)"):
+    with pytest.raises(
+        BackupError, match=r"backup format 3 is not supported.*reads formats 4 and 5\)"
+    ):
         decode_snapshot(_rewrite_header(blob, format=3))
     with pytest.raises(BackupError, match=r"written by Stat Server 0\.2\.1; this is 0\.3\."):
         decode_snapshot(_rewrite_header(blob, statserver="0.2.1"))
@@ -956,7 +958,11 @@ def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(
     profile.  a1 is not ready from 10:20: at 10:25 ReadyTime is 600 + 360 = 960 s under
     Default and the hourly profile, 300 s (10:15-10:20) in the quarter hour.  The longest
     ready time (MaxTime) opened after the restart (10:20:50) on the same track, a1 ready
-    again at 10:21:40: the episode in progress, 200 s at 10:25."""
+    again at 10:21:40: the episode in progress, 200 s at 10:25.
+
+    0.3.1 writes format 5, whose tracks key their open segments by item, and keys those of
+    a format 4 snapshot anew on loading: without that, the ready episode open at the
+    snapshot would never end, and ReadyTime would read 600 + 660 = 1,260 s at 10:25."""
     from statserver.core.engine import StatisticRequest
 
     blob = (Path(__file__).parent / "data" / "snapshot-0.3.0.bin").read_bytes()

@@ -17,6 +17,13 @@ segment, which the cyclic collector would walk until the next freeze.  Otherwise
 joined the feed later, a filter turned true, a reason code restarted it) the entry is the
 tuple ``(item, segment start, current start)``; snapshots from before this change hold lists
 of the same three, which read alike.
+
+Open segments are keyed by their item itself, not by its id: items are never equal to one
+another but by identity, so a lookup hashes the pointer and stops at the first match.  An
+int key is a new int object each time the compiled engine reads ``item.id`` (it keeps ints
+unboxed), so every lookup compared it with the stored key's object by value, one more cache
+miss (bench/README.md, tenth session).  Snapshots of backup format 4 keyed them by id: see
+:meth:`Track.key_by_item`.
 """
 
 from __future__ import annotations
@@ -83,8 +90,8 @@ class Track(Portable):
         self.media = media
         self.filter = filter_fn
         self.reason_restart = reason_restart
-        #: item id -> the item, or (item, segment start, start used by current categories)
-        self.open: dict[int, Entry] = {}
+        #: item -> the item, or (item, segment start, start used by current categories)
+        self.open: dict[Item, Entry] = {}
         self.sum_start = 0
         #: tuples (shared while empty): set when statistics open and close, read per event
         self.windows: tuple[Window, ...] = ()
@@ -126,7 +133,7 @@ class Track(Portable):
 
     def join(self, item: Item, t: int) -> None:
         """An item already in progress enters this feed at ``t`` (membership change)."""
-        if not self.accepts(item) or item.id in self.open:
+        if not self.accepts(item) or item in self.open:
             return
         if self._passes(item):
             self._open(item, t, self._start_of(item))
@@ -134,17 +141,17 @@ class Track(Portable):
 
     def end(self, item: Item, t: int) -> None:
         """The item completed at ``t``."""
-        entry = self.open.get(item.id)
+        entry = self.open.get(item)
         if entry is not None:
-            self._close(item.id, entry, t, completed=True)
+            self._close(item, entry, t, completed=True)
             if self.sink is not None and self.watched:
                 self.sink.add(self)
 
     def leave(self, item: Item, t: int) -> None:
         """The item leaves this feed at ``t`` without completing (membership change)."""
-        entry = self.open.get(item.id)
+        entry = self.open.get(item)
         if entry is not None:
-            self._close(item.id, entry, t, completed=False)
+            self._close(item, entry, t, completed=False)
             self._changed()
 
     def instant(self, item: Item, t: int, duration: int) -> None:
@@ -164,15 +171,15 @@ class Track(Portable):
         """The item's attributes changed at ``t``: a filter may have turned true or false."""
         if not self.accepts(item):
             return
-        entry = self.open.get(item.id)
+        entry = self.open.get(item)
         passes = self._passes(item)
         if entry is None:
             if passes:
                 self._open(item, t, t if self.reason_restart else self._start_of(item))
         elif not passes:
-            self._close(item.id, entry, t, completed=True)
+            self._close(item, entry, t, completed=True)
         elif reasons_changed and self.reason_restart:
-            self._close(item.id, entry, t, completed=True)
+            self._close(item, entry, t, completed=True)
             self._open(item, t, t)
         else:
             return
@@ -194,9 +201,9 @@ class Track(Portable):
                 for w in self.collapsed:
                     w.seg_start(seg_start, cur_start)
         if seg_start == cur_start == self._start_of(item):
-            self.open[item.id] = item
+            self.open[item] = item
         else:
-            self.open[item.id] = (item, seg_start, cur_start)
+            self.open[item] = (item, seg_start, cur_start)
         self.sum_start += cur_start
         if cur_start < self.last_cur:
             self.ordered_cur = False
@@ -207,8 +214,8 @@ class Track(Portable):
         for w in self.windows:
             w.seg_start(seg_start, cur_start)
 
-    def _close(self, item_id: int, entry: Entry, t: int, *, completed: bool) -> None:
-        del self.open[item_id]
+    def _close(self, key: Item, entry: Entry, t: int, *, completed: bool) -> None:
+        del self.open[key]
         item, seg_start, cur_start = self._unpack(entry)
         self.sum_start -= cur_start
         for w in self.windows:
@@ -237,6 +244,12 @@ class Track(Portable):
     def _changed(self) -> None:
         if self.sink is not None and self.watched:
             self.sink.add(self)
+
+    def key_by_item(self) -> None:
+        """Key the open segments by their item, in the same order (a snapshot of backup
+        format 4 keyed them by the item's id; service/snapshot.py calls this on loading
+        one)."""
+        self.open = {self._unpack(entry)[0]: entry for entry in self.open.values()}
 
     # -- queries for categories ------------------------------------------------------------------
     def __len__(self) -> int:
