@@ -117,11 +117,13 @@ class Engine(Portable):
         self.watch_all = False  # not in a snapshot written by 0.3.0
         set_dict_state(self, state)
         # whoever watched changes before the restart is gone (a snapshot written by 0.3.0
-        # has no ``watched`` at all): clients that come back subscribe again
+        # has no ``watched`` at all): clients that come back subscribe again; a snapshot of
+        # backup format 4 (0.3.0) keyed the open segments by item id
         for tenant in self.tenants.values():
             for node in tenant.hub.nodes.values():
                 for track, _names, _refs in node.tracks.values():
                     track.watched = ()
+                    track.key_by_item()
 
     def __init__(
         self,

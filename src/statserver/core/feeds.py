@@ -135,12 +135,6 @@ class Hub(Portable):
             del self.nodes[key]
             self.generation += 1
 
-    def tracks(self) -> Iterator[Track]:
-        """Every track of every node."""
-        for node in self.nodes.values():
-            for track, _names, _refs in node.tracks.values():
-                yield track
-
     def flush(self) -> None:
         if self.pending:
             # tracks keep a reference to this very set: empty it, never replace it

@@ -52,8 +52,8 @@ MAGIC: Final = b"STATSRV\x00"
 #: changing those fields or their order is a new format).  A snapshot of 0.2.x is refused
 #: by its version already (major.minor must match).
 #: 5 (0.3.1): a track keys its open segments by the item instead of the item's id.  0.3.1
-#: reads format 4 too, keying them anew on loading (:func:`_upgrade_from_4`); 0.3.0 refuses
-#: format 5, which it would misread.
+#: reads format 4 too (``Engine.__setstate__`` keys them anew); 0.3.0 refuses format 5,
+#: which it would misread.
 FORMAT: Final = 5
 #: the formats this version loads
 READABLE_FORMATS: Final = (4, 5)
@@ -115,18 +115,6 @@ def _compatible(written: str, running: str) -> bool:
     return written.split(".")[:2] == running.split(".")[:2]
 
 
-def _upgrade_from_4(state: Any) -> None:
-    """Format 4 to 5: every track keys its open segments by their item (it keyed them by the
-    item's id).  ``state`` is what the server pickles: a dictionary whose ``engine`` is the
-    engine."""
-    engine = state.get("engine") if isinstance(state, dict) else None
-    if engine is None:
-        return
-    for tenant in engine.tenants.values():
-        for track in tenant.hub.tracks():
-            track.key_by_item()
-
-
 def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeader, Any]:
     """Check a snapshot and load its state; ``freeze``: see :func:`collector_paused`."""
     if not blob.startswith(MAGIC) or len(blob) < len(MAGIC) + 4:
@@ -155,8 +143,6 @@ def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeade
     try:
         with collector_paused(freeze=freeze):
             state = pickle.loads(zstandard.ZstdDecompressor().decompress(payload))
-            if header.format == 4:
-                _upgrade_from_4(state)
     except Exception as exc:
         raise BackupError(f"backup cannot be loaded: {type(exc).__name__}: {exc}") from None
     return header, state

@@ -141,17 +141,17 @@ class Track(Portable):
 
     def end(self, item: Item, t: int) -> None:
         """The item completed at ``t``."""
-        entry = self.open.get(item)
+        entry = self.open.pop(item, None)
         if entry is not None:
-            self._close(item, entry, t, completed=True)
+            self._close(entry, t, completed=True)
             if self.sink is not None and self.watched:
                 self.sink.add(self)
 
     def leave(self, item: Item, t: int) -> None:
         """The item leaves this feed at ``t`` without completing (membership change)."""
-        entry = self.open.get(item)
+        entry = self.open.pop(item, None)
         if entry is not None:
-            self._close(item, entry, t, completed=False)
+            self._close(entry, t, completed=False)
             self._changed()
 
     def instant(self, item: Item, t: int, duration: int) -> None:
@@ -176,11 +176,11 @@ class Track(Portable):
         if entry is None:
             if passes:
                 self._open(item, t, t if self.reason_restart else self._start_of(item))
-        elif not passes:
-            self._close(item, entry, t, completed=True)
-        elif reasons_changed and self.reason_restart:
-            self._close(item, entry, t, completed=True)
-            self._open(item, t, t)
+        elif not passes or (reasons_changed and self.reason_restart):
+            del self.open[item]
+            self._close(entry, t, completed=True)
+            if passes:  # a reason code restarted it
+                self._open(item, t, t)
         else:
             return
         self._changed()
@@ -214,8 +214,8 @@ class Track(Portable):
         for w in self.windows:
             w.seg_start(seg_start, cur_start)
 
-    def _close(self, key: Item, entry: Entry, t: int, *, completed: bool) -> None:
-        del self.open[key]
+    def _close(self, entry: Entry, t: int, *, completed: bool) -> None:
+        """The segment of ``entry``, already taken out of ``open``, ends at ``t``."""
         item, seg_start, cur_start = self._unpack(entry)
         self.sum_start -= cur_start
         for w in self.windows:
@@ -246,10 +246,11 @@ class Track(Portable):
             self.sink.add(self)
 
     def key_by_item(self) -> None:
-        """Key the open segments by their item, in the same order (a snapshot of backup
-        format 4 keyed them by the item's id; service/snapshot.py calls this on loading
-        one)."""
-        self.open = {self._unpack(entry)[0]: entry for entry in self.open.values()}
+        """Key the open segments by their item, in the same order, if they are keyed by the
+        item's id (a snapshot of backup format 4: ``Engine.__setstate__`` calls this for
+        every track it loads)."""
+        if self.open and not isinstance(next(iter(self.open)), Item):
+            self.open = {self._unpack(entry)[0]: entry for entry in self.open.values()}
 
     # -- queries for categories ------------------------------------------------------------------
     def __len__(self) -> int:
