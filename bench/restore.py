@@ -133,7 +133,6 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     state = {
         "engine": engine,
         "positions": {SOURCE: offset},
-        "last_request": {},
         "config_text": "",
     }
     t = time.perf_counter()

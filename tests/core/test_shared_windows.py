@@ -158,3 +158,28 @@ def test_statistics_reading_the_same_track_share_their_list_of_tracks():
     held = [entry[0] for node in tenant.hub.nodes.values() for entry in node.tracks.values()]
     assert all(t is not track for t in held)
     assert answered.main in held
+
+
+def test_a_window_is_shared_after_another_of_its_track_closed_in_the_same_second():
+    """The windows opened since the last event are found by position in their track's
+    tuple: ReadyTime (Default) and ReadyTime (Hourly) opened at 10:00:10, ReadyTime
+    (Default) closed, ReadyEpisodes (Hourly) and ReadyTime (Default) opened again, all in
+    that second.  ReadyEpisodes shares the Hourly window (ReadyTime and ReadyEpisodes read
+    one window); the new ReadyTime gets a window of its own, not the detached one.  Ready
+    from 10:01:40 to 10:06:40: 300 s, 1 episode, 300 s."""
+    sc = Scenario(STATS)
+    sc.ev(START, "EventAgentLogin", thisDN="7001", agentID="5001")
+    daily = sc.open("Agent", "a1", "ReadyTime", START + 10)
+    hourly = sc.open("Agent", "a1", "ReadyTime", time_profile="Hourly")
+    detached = daily.window
+    sc.engine.remove(daily)
+    episodes = sc.open("Agent", "a1", "ReadyEpisodes", time_profile="Hourly")
+    again = sc.open("Agent", "a1", "ReadyTime")
+    assert hourly.window is not None
+    assert episodes.window is hourly.window
+    assert hourly.window.users == 2
+    assert again.window is not detached
+    assert again.main.windows == (hourly.window, again.window)
+    sc.ev(START + 100, "EventAgentReady", thisDN="7001")
+    sc.ev(START + 400, "EventAgentNotReady", thisDN="7001")
+    assert [sc.value(s, START + 500) for s in (hourly, episodes, again)] == [300, 1, 300]

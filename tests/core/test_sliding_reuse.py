@@ -142,6 +142,12 @@ def run(ops: list[tuple[str, int, int]], win: SlidingWindow, model: Model, t: in
     return t
 
 
+def slots(win: SlidingWindow) -> list[Acc | None]:
+    """The ring's slots; a window has no ring until a step that is not empty ends, which
+    reads as every slot ``None``."""
+    return win.ring if win.ring is not None else [None] * win.profile.buckets
+
+
 def fresh(window: int, step: int, opened: int) -> tuple[SlidingWindow, Model]:
     profile = SlidingProfile("S", window, step)
     win = SlidingWindow(profile, opened, (), WindowSpec(ranges=RANGES))
@@ -168,7 +174,7 @@ def test_a_restored_window_goes_on_as_the_original(
     win, model = fresh(*profile, 0)
     t = run(first, win, model, 0)
     restored = pickle.loads(pickle.dumps(win))
-    assert all(type(a) is type(b) for a, b in zip(win.ring, restored.ring, strict=True))
+    assert all(type(a) is type(b) for a, b in zip(slots(win), slots(restored), strict=True))
     model2 = copy.deepcopy(model)
     run(then, win, model, t)
     run(then, restored, model2, t)
@@ -184,13 +190,14 @@ def test_a_ring_of_plain_accumulators_is_never_reset(
     steps it closes, never writes into one of them, and the values stay right."""
     win, model = fresh(*profile, 0)
     t = run(first, win, model, 0)
-    for i, acc in enumerate(win.ring):
+    for i, acc in enumerate(slots(win)):
         if isinstance(acc, StepAcc):
+            assert win.ring is not None
             plain = Acc(0, 0, 0)
             plain._assign(acc)  # a plain Acc with the same counts
             win.ring[i] = plain
     # the ring holds complete steps only (the step in progress is the window's own)
-    kept = {id(a): a for a in win.ring if a is not None}
+    kept = {id(a): a for a in slots(win) if a is not None}
     before = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
     run(then, win, model, t)
     after = {i: (a.entries, a.carry, a.done, a.ptime, a.ctime, a.max_n) for i, a in kept.items()}
@@ -207,11 +214,11 @@ def test_steps_reuse_the_accumulators_that_drop_out() -> None:
     for k in range(21):  # at 3, 13, 23, ...: a start, then an end, and so on
         t = run([("end" if model.open else "start", 10, 0)], win, model, t)
         if k < 7:  # the event of step k closes step k - 1
-            made |= {id(a) for a in win.ring if a is not None}
-    ring = {id(a) for a in win.ring}
-    assert len(win.ring) == len(ring) == 6
+            made |= {id(a) for a in slots(win) if a is not None}
+    ring = {id(a) for a in slots(win)}
+    assert len(slots(win)) == len(ring) == 6
     assert ring == made
-    assert all(type(a) is StepAcc for a in win.ring)
+    assert all(type(a) is StepAcc for a in slots(win))
 
 
 def test_an_event_within_a_step_reaches_the_window_alone() -> None:
@@ -223,7 +230,7 @@ def test_an_event_within_a_step_reaches_the_window_alone() -> None:
 
     def ring_state() -> list[object]:
         return [
-            None if a is None else (id(a), a.entries, a.done, a.ptime, a.max_n) for a in win.ring
+            None if a is None else (id(a), a.entries, a.done, a.ptime, a.max_n) for a in slots(win)
         ]
 
     before = ring_state()
@@ -239,8 +246,30 @@ def test_a_read_ahead_leaves_the_ring_alone() -> None:
     their counts and the next event (earlier than the read) finds them."""
     win, model = fresh(60, 10, 0)
     t = run([("instant", 1, 4), ("instant", 11, 4), ("instant", 11, 4)], win, model, 0)
-    counts = [None if a is None else a.done for a in win.ring]
+    counts = [None if a is None else a.done for a in slots(win)]
     assert read(win, model, 500) == model.totals(500)
-    assert [None if a is None else a.done for a in win.ring] == counts
+    assert [None if a is None else a.done for a in slots(win)] == counts
     t = run([("instant", 30 - t, 6)], win, model, t)  # at 30, before the read's 500
     assert read(win, model, 30)["done"] == 4
+
+
+def test_a_window_has_no_ring_until_a_step_that_is_not_empty_ends() -> None:
+    """Nothing open and nothing happening for many turns of the window: no ring, values of
+    nothing.  The first step with an action allocates the ring when it ends (in the step
+    after it), the slots of every other step empty, and the action stays in the window for
+    the window's length: 60:10, an action at 75 (step 7) is read at 139 (the window starts
+    at 130 // 10 * 10 - 60 = 70), not at 140 (it starts at 80)."""
+    win, model = fresh(60, 10, 0)
+    win.advance(500)
+    assert win.ring is None
+    assert read(win, model, 500) == model.totals(500)
+    win, model = fresh(60, 10, 0)
+    t = run([("instant", 75, 3)], win, model, 0)
+    assert win.ring is None  # the step of the action is still in progress
+    run([("instant", 5, 2)], win, model, t)  # at 80: step 7 ends
+    assert win.ring is not None
+    assert [a is not None for a in win.ring] == [False, True, False, False, False, False]
+    assert read(win, model, 139) == model.totals(139)
+    assert read(win, model, 139)["done"] == 2
+    assert read(win, model, 140) == model.totals(140)
+    assert read(win, model, 140)["done"] == 1

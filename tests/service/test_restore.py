@@ -742,10 +742,10 @@ def test_a_snapshot_of_0_2_is_refused_with_a_clear_error() -> None:
     """0.2.x wrote formats 2 and 3, whose windows hold an accumulator object (0.3.0 keeps the
     counters in the window): both the format and the version refuse such a snapshot, each
     with a message that says what this version reads."""
-    assert FORMAT == 5
+    assert FORMAT == 6
     _, blob = encode_snapshot({"x": 1}, 1)
     with pytest.raises(
-        BackupError, match=r"backup format 3 is not supported.*reads formats 4 and 5\)"
+        BackupError, match=r"backup format 3 is not supported.*reads formats 4, 5 and 6\)"
     ):
         decode_snapshot(_rewrite_header(blob, format=3))
     with pytest.raises(BackupError, match=r"written by Stat Server 0\.2\.1; this is 0\.3\."):
@@ -947,6 +947,21 @@ async def test_the_periodic_freeze_collects_old_cyclic_garbage_before_freezing()
         gc.unfreeze()
 
 
+def _server_from_release(tmp_path: Path, version: str, backup_format: int) -> StatServer:
+    """A server (not started) restored from the snapshot that release ``version`` wrote
+    (tests/service/data/snapshot-<version>.bin), in backup format ``backup_format``."""
+    blob = (Path(__file__).parent / "data" / f"snapshot-{version}.bin").read_bytes()
+    header, _ = decode_snapshot(blob)
+    assert (header.format, header.statserver) == (backup_format, version)
+    path = tmp_path / "backup.sqlite"
+    storage = SqliteStorage(path)
+    storage.write_snapshot(header.seq, blob)
+    storage.close()
+    server = _server(str(path))
+    assert server.restored.from_snapshot
+    return server
+
+
 def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(
     tmp_path: Path, feed: Callable[..., None]
 ) -> None:
@@ -965,15 +980,7 @@ def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(
     snapshot would never end, and ReadyTime would read 600 + 660 = 1,260 s at 10:25."""
     from statserver.core.engine import StatisticRequest
 
-    blob = (Path(__file__).parent / "data" / "snapshot-0.3.0.bin").read_bytes()
-    header, _ = decode_snapshot(blob)
-    assert (header.format, header.statserver) == (4, "0.3.0")
-    path = tmp_path / "backup.sqlite"
-    storage = SqliteStorage(path)
-    storage.write_snapshot(header.seq, blob)
-    storage.close()
-    server = _server(str(path))
-    assert server.restored.from_snapshot
+    server = _server_from_release(tmp_path, "0.3.0", 4)
     feed(server, {"event": "EventAgentNotReady", "time": T0 + 1200, "thisDN": "7001"})
     old = server.engine.statistics()
     resets = {1: "Default", 24: "hourly", 96: "quarter"}
@@ -985,3 +992,81 @@ def test_a_snapshot_written_by_0_3_0_itself_loads_and_goes_on(
     feed(server, {"event": "EventAgentReady", "time": T0 + 1300, "thisDN": "7001"})
     assert server.engine.value(stat, T0 + 1500) == 200
     server.storage.close()
+
+
+def test_a_snapshot_written_by_0_3_1_itself_loads_and_goes_on(
+    tmp_path: Path, feed: Callable[..., None]
+) -> None:
+    """A snapshot that Stat Server 0.3.1 wrote (backup format 5,
+    tests/service/data/make_snapshot_0_3_1.py): its statistics hold 24 fields, its Sliding
+    windows a ring each, and this version loads and goes on exactly.  a1 was ready from
+    10:00, not ready 10:05-10:07 and ready again when it was taken; ReadyTime of a1 and of
+    a2 (never logged in) open under Sliding 600:60, and a1's CurrentState.  a1 is not ready
+    from 10:08.  ReadyTime of a1 at 10:08:20 covers 10:00-10:08:20 (the window would start
+    at 08:00 - 10:00, before the opening): 300 + 60 = 360 s; at 10:16:40 the window starts
+    at 10:06 (16:00 - 10:00): 60 s (10:07-10:08); at 10:18:20 at 10:08: 0 s."""
+    from statserver.core.engine import StatisticRequest
+
+    server = _server_from_release(tmp_path, "0.3.1", 5)
+    feed(server, {"event": "EventAgentNotReady", "time": T0 + 480, "thisDN": "7001"})
+    old = {(s.object_id, s.definition.category.name): s for s in server.engine.statistics()}
+    assert set(old) == {("a1", "TotalTime"), ("a2", "TotalTime"), ("a1", "CurrentState")}
+    ready, idle, state = old["a1", "TotalTime"], old["a2", "TotalTime"], old["a1", "CurrentState"]
+    assert (ready.object_type, ready.ranges, ready.filter_name) == ("Agent", (), "")
+    value = server.engine.value
+    assert [value(ready, T0 + t) for t in (500, 1000, 1100)] == [360, 60, 0]
+    assert [value(idle, T0 + t) for t in (500, 1000, 1100)] == [0, 0, 0]
+    # the same statistics asked for again are the restored ones (the pool's keys)
+    again = StatisticRequest(
+        "Resources", "Agent", "a2", "ReadyTime", inline_profile=("Sliding", "600:60")
+    )
+    assert server.pool.open(again, T0) is idle
+    assert state.structure_fn is not None
+    got = value(state, T0 + 500)
+    assert isinstance(got, dict)
+    assert (got["status"], got["startTime"], got["placeId"]) == (
+        "NotReadyForNextCall",
+        T0 + 480,
+        "P1",
+    )
+    # 0.3.1 kept the times of the last requests beside the engine; each statistic holds its
+    # own now, and the removal timer goes on from them
+    assert [s.last_request for s in (ready, idle, state)] == [T0, T0, T0]
+    interval = server.pool.options.old_stats_removal_interval
+    assert server.pool.sweep(T0 + interval - 1) == []
+    assert server.pool.sweep(T0 + interval) == [ready, idle, state]
+    server.storage.close()
+
+
+def test_the_journal_replays_openings_and_removals_in_order(tmp_path: Path) -> None:
+    """No snapshot: the journal alone gives the pool back, removals included.  ReadyTime of
+    a1, a2 and a3 opened; a2 removed; a2 opened again (a new statistic, a new id) and
+    removed; a1 removed.  After the restart only a3's is open, with the id it had (the
+    replay finds what each removal names by id, among statistics opened before the first
+    removal and after it)."""
+    from statserver.core.engine import StatisticRequest
+
+    path = tmp_path / "backup.sqlite"
+    server = _server(str(path))
+    wall = 1_000_000.0
+
+    def ready_time(agent: str) -> Any:
+        return server.pool.open(StatisticRequest("Resources", "Agent", agent, "ReadyTime"), wall)
+
+    def remove(stat: Any) -> None:
+        assert server.pool.sweep(wall + 10**6, [stat]) == [stat]
+
+    a1, a2, a3 = ready_time("a1"), ready_time("a2"), ready_time("a3")
+    remove(a2)
+    again = ready_time("a2")
+    assert again is not a2
+    assert again.id > a3.id
+    remove(again)
+    remove(a1)
+    assert server.engine.statistics() == [a3]
+    server.journal.flush()
+    server.storage.close()
+    restored = _server(str(path))
+    assert not restored.restored.from_snapshot
+    assert [(s.id, s.object_id) for s in restored.engine.statistics()] == [(a3.id, "a3")]
+    restored.storage.close()

@@ -87,6 +87,10 @@ class _CustomValue(Portable):
         return None
 
 
+#: the spec of a window with no ranges, extractors or integral (collapsed windows)
+_PLAIN_SPEC = WindowSpec()
+
+
 def _window(
     eng: TenantEngine,
     track: Track,
@@ -101,12 +105,23 @@ def _window(
     Two windows on the same track with the same time profile and spec, opened at the same
     instant with no event in between, would hold the same numbers for ever: the second
     statistic shares the first one's window (``users`` counts them), so an event updates it
-    once.  Formula windows are never shared: their extractors belong to one statistic."""
-    key = (track, collapsed, profile, at, spec)
-    window = eng.fresh_windows.get(key)
-    if window is not None and window.users > 0:  # 0: its statistics closed, it is detached
-        window.users += 1
-        return window
+    once.  Formula windows are never shared: their extractors belong to one statistic.
+
+    The windows opened on a track since the last event are those after the first
+    ``eng.fresh_tracks[track]`` of its tuple (its lengths when the first of them opened):
+    nothing per window is kept to find them, where a dictionary keyed by (track, profile,
+    time, spec) cost ~110 bytes per statistic opened until the next event (bench/README.md,
+    eleventh session)."""
+    counts = eng.fresh_tracks.get(track)
+    if counts is None:
+        eng.fresh_tracks[track] = (len(track.windows), len(track.collapsed))
+    else:
+        fresh = track.collapsed[counts[1] :] if collapsed else track.windows[counts[0] :]
+        for window in fresh:
+            # users 0: its statistics closed, it is detached
+            if window.users > 0 and window.opened == at and _same(window, profile, spec):
+                window.users += 1
+                return window
     if collapsed:
         busy = track.busy_start()
         window = _make_window(profile, at, [] if busy is None else [busy])
@@ -114,8 +129,28 @@ def _window(
     else:
         window = _make_window(profile, at, list(track.current_starts()), spec)
         track.windows += (window,)
-    eng.fresh_windows[key] = window
     return window
+
+
+def _same(window: Window, profile: TimeProfile, spec: WindowSpec | None) -> bool:
+    """Whether ``window`` is what :func:`_make_window` makes of ``profile`` and ``spec``
+    (windows with extractors never are: they belong to one statistic)."""
+    spec = spec or _PLAIN_SPEC
+    if spec.extractors or window.extractors:
+        return False
+    if (
+        window.range_bounds != spec.ranges
+        or window.cint_on != spec.current_time_integral
+        or window.leave_max != spec.leave_max
+        or (window.seen is not None) != spec.distinct_custom
+    ):
+        return False
+    if isinstance(window, (GrowingWindow, SlidingWindow)):
+        return bool(window.profile == profile)
+    if isinstance(window, SelectionWindow):
+        # it keeps the count of its profile only (the name does not change what it holds)
+        return isinstance(profile, SelectionProfile) and window.records.maxlen == profile.count
+    return isinstance(window, SinceLoginWindow) and isinstance(profile, SinceLoginProfile)
 
 
 def _make_window(
@@ -156,8 +191,12 @@ _HAS_MEDIA = frozenset(
 )
 
 
+#: every action name, one set for every track that follows them all
+_ALL_ACTIONS: frozenset[str] = frozenset(ACTIONS)
+
+
 def _all_names(subject: Subject) -> frozenset[str]:
-    return STATUS_NAMES if subject.is_status else frozenset(ACTIONS)
+    return STATUS_NAMES if subject.is_status else _ALL_ACTIONS
 
 
 def _track(
@@ -279,13 +318,9 @@ def open_statistic(
         key,
         d,
         profile,
-        req.ranges,
         main,
-        object_type=otype.value,
-        object_id=oid,
         opened_at=at,
         options=options,
-        filter_name=req.filter.name if req.filter else "",
         local_time=local,
         tenant=eng.name,
     )

@@ -40,7 +40,8 @@ from statserver.core.vocabulary import DN_SPT
 
 if TYPE_CHECKING:
     from statserver.core.stats.statistic import Statistic
-    from statserver.core.stats.windows import SinceLoginWindow, Window
+    from statserver.core.stats.track import Track
+    from statserver.core.stats.windows import SinceLoginWindow
 
 __all__ = ["TenantEngine"]
 
@@ -69,7 +70,12 @@ class _Counter(Portable):
 
 class TenantEngine(Portable):
     def __setstate__(self, state: Any) -> None:
-        set_dict_state(self, state)
+        # before 0.3.2 (backup formats 4 and 5) the windows opened since the last event were
+        # kept by key, always empty in a snapshot (emptied after every event)
+        attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
+        attrs.pop("fresh_windows", None)
+        self.fresh_tracks: dict[Track, tuple[int, int]] = {}
+        set_dict_state(self, attrs)
 
     def __init__(self, model: TenantModel, catalog: Catalog, options: EngineOptions) -> None:
         self.name = model.name
@@ -106,10 +112,11 @@ class TenantEngine(Portable):
         self.ixn_area: dict[str, StagingState] = {}
         self.ixn_channels: dict[str, set[MediaChannel]] = {}
         self.since_login: dict[str, list[SinceLoginWindow]] = {}
-        #: windows opened since the last event, by (track, kind, profile, time, spec): a
-        #: statistic opened at the same instant with the same ones shares the window
-        #: (``opening.py``); emptied by :meth:`settle`, after every event
-        self.fresh_windows: dict[tuple[Any, ...], Window] = {}
+        #: the tracks on which windows opened since the last event, with the lengths of
+        #: their ``windows`` and ``collapsed`` before the first of them: a statistic opened
+        #: at the same instant with the same track, profile and spec shares the window
+        #: (``opening._window``); emptied by :meth:`settle`, after every event
+        self.fresh_tracks = {}
         #: switch -> whether its T-Server link is up (only switches whose link was reported)
         self.link_state: dict[str, bool] = {}
         #: Interaction Servers whose link is down
@@ -673,8 +680,8 @@ class TenantEngine(Portable):
 
     def settle(self) -> None:
         """Recompute the statuses touched by the event, bottom-up, then flush."""
-        if self.fresh_windows:
-            self.fresh_windows.clear()
+        if self.fresh_tracks:
+            self.fresh_tracks.clear()
         while self._dirty_dns or self._dirty_med:
             dns, self._dirty_dns = self._dirty_dns, {}
             for dn in dns.values():

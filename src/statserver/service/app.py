@@ -152,7 +152,6 @@ class StatServer:
             ),
             journal=self._journal_pool,
         )
-        self.pool.last_request = restored.last_request
         self.positions: dict[str, Any] = dict(restored.positions)
         if restored.config_text is not None and restored.config_text != self.config_text:
             log.info("configuration changed while the server was down: applying it")
@@ -454,7 +453,6 @@ class StatServer:
         return {
             "engine": self.engine,
             "positions": dict(self.positions),
-            "last_request": dict(self.pool.last_request),
             "config_text": self.config_text,
         }
 

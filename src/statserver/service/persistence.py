@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from statserver.core.engine import Engine, StatisticRequest
+from statserver.core.stats.statistic import Statistic
 from statserver.errors import BackupError, EventRejected
 from statserver.events.record import decode_event
 from statserver.service.snapshot import decode_snapshot, encode_snapshot
@@ -79,7 +80,6 @@ class Restored:
     engine: Engine
     seq: int
     positions: dict[str, Any] = field(default_factory=dict)
-    last_request: dict[int, float] = field(default_factory=dict)
     config_text: str | None = None
     replayed: int = 0
     from_snapshot: bool = False
@@ -105,10 +105,15 @@ def restore(
                 engine=state["engine"],
                 seq=header.seq,
                 positions=dict(state["positions"]),
-                last_request=dict(state["last_request"]),
                 config_text=state.get("config_text"),
                 from_snapshot=True,
             )
+            # backup formats 4 and 5: the times of the last requests beside the engine, by
+            # statistic id (a statistic holds its own since format 6)
+            requested: dict[int, float] = state.get("last_request") or {}
+            if requested:
+                for stat in result.engine.statistics():
+                    stat.last_request = requested.get(stat.id, -1.0)
         except BackupError as exc:
             problems.append(f"the last snapshot cannot be used: {exc}")
             log.error("backup: the last snapshot cannot be used: %s", exc)
@@ -127,6 +132,9 @@ def restore(
         result = Restored(engine=new_engine(), seq=0)
     result.problems = problems
     engine = result.engine
+    #: the statistics by id, made at the first removal in the journal (the engine has no
+    #: index by id) and kept up to date as the journal opens and removes them
+    by_id: dict[int, Statistic] | None = None
     for seq, kind, t, data in storage.entries_after(result.seq):
         body = _dec.decode(data)
         if kind == "e":
@@ -141,14 +149,17 @@ def restore(
                 req_body["inline_profile"] = tuple(req_body["inline_profile"])
             try:
                 stat = engine.open(StatisticRequest(**req_body), at=at)
-                result.last_request[stat.id] = t
+                stat.last_request = t
+                if by_id is not None:
+                    by_id[stat.id] = stat
             except Exception as exc:  # the same request failed when it was made
                 log.debug("journal open %s failed again: %s", seq, exc)
         elif kind == "r":
-            gone = engine.statistic(int(body))
+            if by_id is None:
+                by_id = {s.id: s for s in engine.statistics()}
+            gone = by_id.pop(int(body), None)
             if gone is not None:
                 engine.remove(gone)
-                result.last_request.pop(gone.id, None)
         elif kind == "c":
             reconfigure(engine, str(body))
             result.config_text = str(body)

@@ -124,7 +124,6 @@ class StatPool:
         #: statistic id -> its subscriptions
         self.subs: dict[int, list[Subscription]] = {}
         #: statistic id -> when it was last requested (wall clock)
-        self.last_request: dict[int, float] = {}
         self._journal = journal
         self.pushes = 0
         #: subscriptions in all (kept as they come and go: the metrics read it every second)
@@ -144,7 +143,7 @@ class StatPool:
         if self._journal is not None:
             self._journal("open", (request, at))
         stat = self.engine.open(request, at=at)
-        self.last_request[stat.id] = now
+        stat.last_request = now
         return stat
 
     def engine_time(self, tenant: str, now: float) -> float | None:
@@ -189,7 +188,7 @@ class StatPool:
             if not moving:
                 del self._moving[sub.stat.id]
         self.engine.release(sub.stat)
-        self.last_request[sub.stat.id] = now
+        sub.stat.last_request = now
         left = self.subs.get(sub.stat.id, ())
         if sub.mode == "Reset" and not any(s.mode == "Reset" for s in left):
             self.engine.unwatch_resets(sub.stat)
@@ -204,14 +203,13 @@ class StatPool:
         for stat in self.engine.statistics() if stats is None else stats:
             if stat.id in self.subs:
                 continue
-            last = self.last_request.get(stat.id)
-            if last is None:
-                self.last_request[stat.id] = now
+            last = stat.last_request
+            if last < 0:
+                stat.last_request = now
             elif last <= limit:
                 if self._journal is not None:
                     self._journal("remove", stat.key)
                 self.engine.remove(stat)
-                self.last_request.pop(stat.id, None)
                 removed.append(stat)
         return removed
 

@@ -54,9 +54,18 @@ MAGIC: Final = b"STATSRV\x00"
 #: 5 (0.3.1): a track keys its open segments by the item instead of the item's id.  0.3.1
 #: reads format 4 too (``Engine.__setstate__`` keys them anew); 0.3.0 refuses format 5,
 #: which it would misread.
-FORMAT: Final = 5
+#: 6 (0.3.2): a statistic holds 17 fields instead of 24 (its object, ranges and filter are
+#: read from its key; Formula, CustomFormula and structured statistics keep what only they
+#: need in a ``StatExtras``; it holds the time it was last requested, which the state kept
+#: beside the engine, by id, as ``last_request``), the engine keeps no index of the
+#: statistics by id, and a Sliding window's ring is ``None`` until a step that is not empty
+#: ends.  0.3.2 reads formats 4 and 5 too (``Statistic.__setstate__`` takes the 24 fields,
+#: ``Engine.__setstate__`` drops the index, ``persistence.restore`` hands the times of the
+#: last requests to the statistics; a ring that is a list stays one); 0.3.1 refuses format
+#: 6, which it would misread.
+FORMAT: Final = 6
 #: the formats this version loads
-READABLE_FORMATS: Final = (4, 5)
+READABLE_FORMATS: Final = (4, 5, 6)
 ZSTD_LEVEL: Final = 3
 
 
@@ -126,7 +135,8 @@ def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeade
     except (ValueError, TypeError) as exc:
         raise BackupError(f"backup header is damaged: {exc}") from None
     if header.format not in READABLE_FORMATS:
-        readable = " and ".join(str(f) for f in READABLE_FORMATS)
+        names = [str(f) for f in READABLE_FORMATS]
+        readable = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         formats = "formats" if len(READABLE_FORMATS) > 1 else "format"
         raise BackupError(
             f"backup format {header.format} is not supported by this version (it reads "

@@ -183,7 +183,7 @@ def health_report(server: StatServer) -> dict[str, Any]:
         "mode": server.mode,
         "uptime": round(now - server.started_at, 3),
         "engine": "compiled" if COMPILED else "interpreted",
-        "statistics": len(engine.statistics()),
+        "statistics": engine.statistic_count(),
         "clients": len(server.sessions),
         "events": {
             "received": engine.counters.received,

@@ -17,43 +17,24 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]  # fakes.py, helpers.py
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fakes import service_config  # noqa: E402
+from release_snapshot import T0, event, new_server, write
 
-from statserver.config import load_config_text  # noqa: E402
-from statserver.core.engine import StatisticRequest  # noqa: E402
-from statserver.events import decode_event_obj  # noqa: E402
-from statserver.service.app import StatServer  # noqa: E402
-from statserver.service.snapshot import encode_snapshot, server_version  # noqa: E402
-from statserver.service.sources import SourceEvent  # noqa: E402
-from statserver.service.storage import MemoryStorage  # noqa: E402
+from statserver.core.engine import StatisticRequest
 
-T0 = 1795600800  # 2026-11-25T10:00:00+00:00
 PROFILES = (None, ("Growing", "00:00+01:00"), ("Growing", "00:00+00:15"))
-#: the configuration of test_restore.py (CONFIG_TEXT)
-CONFIG = service_config([{"name": "TS1", "kind": "tserver", "tenants": ["Resources"]}])
-
-
-def event(server: StatServer, name: str, t: int, **fields: str) -> None:
-    record = decode_event_obj({"event": name, "time": t, "source": "TS1", **fields})
-    server.process([SourceEvent("TS1", record, b"", t)])
 
 
 def main() -> None:
-    server = StatServer(load_config_text(CONFIG, source="<0.3.0>"), storage=MemoryStorage())
+    server = new_server()
     event(server, "EventAgentLogin", T0, thisDN="7001", agentID="5001", workMode="ManualIn")
     for profile in PROFILES:
         request = StatisticRequest("Resources", "Agent", "a1", "ReadyTime", inline_profile=profile)
         server.pool.open(request, T0)
     event(server, "EventAgentNotReady", T0 + 600, thisDN="7001")
     event(server, "EventAgentReady", T0 + 840, thisDN="7001")
-    server.journal.flush()
-    _, blob = encode_snapshot(server._state(), server.journal.seq)
-    out = HERE / "snapshot-0.3.0.bin"
-    out.write_bytes(blob)
-    print(f"{out}: {len(blob)} bytes, Stat Server {server_version()}")
+    write(server, "snapshot-0.3.0.bin")
 
 
 if __name__ == "__main__":

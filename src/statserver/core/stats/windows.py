@@ -707,7 +707,10 @@ class SlidingWindow(Window):
     The window's own counters are the step in progress, ``k``; ``ring`` holds the
     ``window/step`` steps before it, step ``j`` in slot ``j % len(ring)``: a :class:`StepAcc`
     of the window's own, a shared filler (whole steps with the same segments open and
-    nothing else happening) or ``None`` (nothing open, nothing happened).
+    nothing else happening) or ``None`` (nothing open, nothing happened).  The ring itself
+    is ``None`` until a step that is not empty ends: most windows of a large pool are on
+    objects where nothing happened yet, and their rings would be most of their memory
+    (``profile.buckets`` slots each; bench/README.md, eleventh session).
     """
 
     __slots__ = ("created_k", "k", "profile", "ring")
@@ -723,7 +726,7 @@ class SlidingWindow(Window):
         self.profile = profile
         self.k = opened // profile.step
         self.created_k = self.k
-        self.ring: list[Acc | None] = [None] * profile.buckets
+        self.ring: list[Acc | None] | None = None
 
     def __getstate__(self) -> Any:
         return (*Window.__getstate__(self), self.created_k, self.k, self.profile, self.ring)
@@ -743,10 +746,13 @@ class SlidingWindow(Window):
         event means less for the cyclic collector to walk until the next freeze
         (bench/README.md)."""
         ring = self.ring
-        i = self.k % len(ring)
         if self._is_empty():
-            ring[i] = None
+            if ring is not None:
+                ring[self.k % len(ring)] = None
             return
+        if ring is None:
+            ring = self.ring = [None] * self.profile.buckets
+        i = self.k % len(ring)
         old = ring[i]
         if reuse and isinstance(old, StepAcc):
             old._assign(self)
@@ -764,7 +770,11 @@ class SlidingWindow(Window):
         kk = t // self.profile.step
         if kk <= self.k:
             return
-        step, size = self.profile.step, len(self.ring)
+        step = self.profile.step
+        # the ring's length; without a ring, the profile's (read from its fields: the
+        # profile's ``buckets`` is a Python property, a call per step otherwise)
+        ring = self.ring
+        size = len(ring) if ring is not None else self.profile.window // step
         if kk - self.k > size:
             # the step in progress and every step in the ring drop out: start again from the
             # oldest step still needed, ``kk - size``, with the open segments carried; the
@@ -780,7 +790,8 @@ class SlidingWindow(Window):
                 # nothing open: the skipped steps stay empty (``None`` reads as an empty
                 # step, see ``totals``)
                 self._close_step(reuse)
-                _fill(self.ring, self.k + 1, kk, None)
+                if self.ring is not None:
+                    _fill(self.ring, self.k + 1, kk, None)
                 self.k = kk
                 self.s1 = 0
                 self.reset(0)
@@ -796,7 +807,10 @@ class SlidingWindow(Window):
                 # whole steps with the same segments open and nothing else happening: one
                 # shared accumulator, never modified, stands for all of them
                 whole = _filler(self.n, self.n * step, len(self.range_bounds), len(self.extractors))
-                _fill(self.ring, self.k, kk, whole)
+                ring = self.ring
+                if ring is None:
+                    ring = self.ring = [None] * size
+                _fill(ring, self.k, kk, whole)
                 self.k = kk
                 self.s1 = self.n * kk * step
             self.reset(self.n)
@@ -858,20 +872,22 @@ class SlidingWindow(Window):
             return self
         other = SlidingWindow(self.profile, self.opened)
         self._copy_into(other)
-        other.ring = list(self.ring)  # the ring's accumulators stay shared: see ``_advance``
+        if self.ring is not None:
+            other.ring = list(self.ring)  # its accumulators stay shared: see ``_advance``
         other._advance(t, False)
         return other
 
     def totals(self, now: int, oldest: int | None, *, roll: bool = True) -> Totals:
         w = self._at(now if roll else now - 1)
         tot = Totals()
-        size = len(w.ring)
+        ring = w.ring
+        size = len(ring) if ring is not None else w.profile.window // w.profile.step
         first_k = max(w.k - size, w.created_k)
         first = True
         for k in range(first_k, w.k):
-            acc = w.ring[k % size]
+            acc = None if ring is None else ring[k % size]
             if acc is None:
-                # a step skipped while nothing was open (``advance``)
+                # a step skipped while nothing was open (``advance``), or no ring yet
                 acc = _EMPTY_ACC
             if first:
                 tot.carry = acc.carry
