@@ -152,7 +152,7 @@ class Statistic(Portable):
     from its key (``object_type``, ``object_id``, ``ranges``, ``filter_name``), and what
     only Formula, CustomFormula and structured statistics need lives in a
     :class:`StatExtras` that the others do not have (they share one empty instance, never
-    written).  184 bytes instead of 240 on the compiled build (bench/README.md, eleventh
+    written).  192 bytes instead of 240 on the compiled build (bench/README.md, eleventh
     session)."""
 
     __slots__ = (
