@@ -1016,11 +1016,6 @@ def test_a_snapshot_written_by_0_3_1_itself_loads_and_goes_on(
     value = server.engine.value
     assert [value(ready, T0 + t) for t in (500, 1000, 1100)] == [360, 60, 0]
     assert [value(idle, T0 + t) for t in (500, 1000, 1100)] == [0, 0, 0]
-    # the same statistics asked for again are the restored ones (the pool's keys)
-    again = StatisticRequest(
-        "Resources", "Agent", "a2", "ReadyTime", inline_profile=("Sliding", "600:60")
-    )
-    assert server.pool.open(again, T0) is idle
     assert state.structure_fn is not None
     got = value(state, T0 + 500)
     assert isinstance(got, dict)
@@ -1032,9 +1027,15 @@ def test_a_snapshot_written_by_0_3_1_itself_loads_and_goes_on(
     # 0.3.1 kept the times of the last requests beside the engine; each statistic holds its
     # own now, and the removal timer goes on from them
     assert [s.last_request for s in (ready, idle, state)] == [T0, T0, T0]
+    # the same statistics asked for again are the restored ones (the pool's keys)
+    again = StatisticRequest(
+        "Resources", "Agent", "a2", "ReadyTime", inline_profile=("Sliding", "600:60")
+    )
+    assert server.pool.open(again, T0 + 60) is idle
     interval = server.pool.options.old_stats_removal_interval
     assert server.pool.sweep(T0 + interval - 1) == []
-    assert server.pool.sweep(T0 + interval) == [ready, idle, state]
+    assert server.pool.sweep(T0 + interval) == [ready, state]
+    assert server.pool.sweep(T0 + 60 + interval) == [idle]
     server.storage.close()
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from mypy_extensions import mypyc_attr
@@ -112,17 +113,11 @@ class IntervalEnded:
     value: Value
 
 
-def _stat_id(stat: Statistic) -> int:
-    return stat.id
-
-
 class Engine(Portable):
     def __setstate__(self, state: Any) -> None:
         self.watch_all = False  # not in a snapshot written by 0.3.0
         # backup formats 4 and 5 (0.3.0, 0.3.1) held an index of the statistics by id
-        attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
-        attrs.pop("_by_id", None)
-        set_dict_state(self, attrs)
+        set_dict_state(self, state, dropped=("_by_id",))
         # whoever watched changes before the restart is gone (a snapshot written by 0.3.0
         # has no ``watched`` at all): clients that come back subscribe again; a snapshot of
         # backup format 4 (0.3.0) keyed the open segments by item id
@@ -551,7 +546,7 @@ class Engine(Portable):
         pools = [list(t.statistics.values()) for t in self.tenants.values() if t.statistics]
         if len(pools) == 1:
             return pools[0]
-        return list(heapq.merge(*pools, key=_stat_id))
+        return list(heapq.merge(*pools, key=attrgetter("id")))
 
     def statistic(self, stat_id: int) -> Statistic | None:
         """The open statistic with this id, if any: a walk over the pools (a caller that

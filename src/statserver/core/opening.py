@@ -37,6 +37,7 @@ from statserver.core.stats.statistic import (
 )
 from statserver.core.stats.track import Track
 from statserver.core.stats.windows import (
+    DEFAULT_SPEC,
     Extractor,
     GrowingWindow,
     SelectionWindow,
@@ -87,10 +88,6 @@ class _CustomValue(Portable):
         return None
 
 
-#: the spec of a window with no ranges, extractors or integral (collapsed windows)
-_PLAIN_SPEC = WindowSpec()
-
-
 def _window(
     eng: TenantEngine,
     track: Track,
@@ -135,7 +132,7 @@ def _window(
 def _same(window: Window, profile: TimeProfile, spec: WindowSpec | None) -> bool:
     """Whether ``window`` is what :func:`_make_window` makes of ``profile`` and ``spec``
     (windows with extractors never are: they belong to one statistic)."""
-    spec = spec or _PLAIN_SPEC
+    spec = spec or DEFAULT_SPEC
     if spec.extractors or window.extractors:
         return False
     if (

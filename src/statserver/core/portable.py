@@ -65,14 +65,17 @@ class Portable:
         return None, state
 
 
-def set_dict_state(obj: object, state: Any) -> None:
+def set_dict_state(obj: object, state: Any, dropped: tuple[str, ...] = ()) -> None:
     """``__setstate__`` of a class with a ``__dict__`` when interpreted (the engine and its
     tenants: one object each per snapshot, so a Python call costs nothing): it takes the
     ``__dict__`` an interpreted server pickled, which pickle could not put into a compiled
-    object, and the ``(None, {attribute: value})`` of a compiled one."""
+    object, and the ``(None, {attribute: value})`` of a compiled one.  Attributes named in
+    ``dropped`` (those an older backup format had and this version no longer has) are left
+    out: a compiled object could not take them."""
     attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
     for name, value in attrs.items():
-        setattr(obj, name, value)
+        if name not in dropped:
+            setattr(obj, name, value)
 
 
 #: True when this module runs compiled (its methods are C functions then)

@@ -72,10 +72,8 @@ class TenantEngine(Portable):
     def __setstate__(self, state: Any) -> None:
         # before 0.3.2 (backup formats 4 and 5) the windows opened since the last event were
         # kept by key, always empty in a snapshot (emptied after every event)
-        attrs: dict[str, Any] = state[1] if isinstance(state, tuple) else state
-        attrs.pop("fresh_windows", None)
         self.fresh_tracks: dict[Track, tuple[int, int]] = {}
-        set_dict_state(self, attrs)
+        set_dict_state(self, state, dropped=("fresh_windows",))
 
     def __init__(self, model: TenantModel, catalog: Catalog, options: EngineOptions) -> None:
         self.name = model.name

@@ -214,10 +214,8 @@ class StatServer:
         if kind == "open":
             request, at = payload
             self.journal.opened(request, at, now)
-        elif kind == "remove":
-            stat = next((s for s in self.engine.statistics() if s.key == payload), None)
-            if stat is not None:
-                self.journal.removed(stat.id, now)
+        elif kind == "remove":  # the statistic's id: the pool has it in hand
+            self.journal.removed(payload, now)
 
     def _make_sources(self) -> None:
         directory = self.engine.directory

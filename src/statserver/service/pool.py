@@ -208,7 +208,7 @@ class StatPool:
                 stat.last_request = now
             elif last <= limit:
                 if self._journal is not None:
-                    self._journal("remove", stat.key)
+                    self._journal("remove", stat.id)
                 self.engine.remove(stat)
                 removed.append(stat)
         return removed

@@ -38,6 +38,7 @@ from statserver.core.portable import Portable
 from statserver.core.stats.profiles import GrowingProfile, SelectionProfile, SlidingProfile
 
 __all__ = [
+    "DEFAULT_SPEC",
     "Acc",
     "Extractor",
     "GrowingWindow",
@@ -70,7 +71,8 @@ class WindowSpec:
     leave_max: bool = False
 
 
-_DEFAULT_SPEC: Final = WindowSpec()
+#: the spec of a window with no ranges, extractors or integral
+DEFAULT_SPEC: Final = WindowSpec()
 
 
 class Acc(Portable):
@@ -337,7 +339,7 @@ class Window(Acc):
         ``leave_max`` (status subjects): a segment that leaves without completing (membership
         change) keeps the time it lasted inside the interval in the longest duration, as it
         did while in progress; it still does not count as completed."""
-        spec = spec or _DEFAULT_SPEC
+        spec = spec or DEFAULT_SPEC
         super().__init__(len(open_starts), len(spec.ranges), len(spec.extractors))
         if spec.distinct_custom:
             self.seen = set()
