@@ -10,8 +10,9 @@ places and groups their names, a tenant its name.  Names are unique per tenant.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Final
+
+from statserver.core.identity_enum import IdentityEnum
 
 __all__ = [
     "MEDIATION_DN_TYPES",
@@ -31,7 +32,7 @@ __all__ = [
 ]
 
 
-class ObjectType(Enum):
+class ObjectType(IdentityEnum):
     """Statistic object types, as named in the client protocol (PSDK names)."""
 
     AGENT = "Agent"
@@ -70,7 +71,7 @@ _OBJECT_TYPE_NAMES: Final[dict[str, ObjectType]] = {
 }
 
 
-class DnKind(Enum):
+class DnKind(IdentityEnum):
     REGULAR = "regular"
     MEDIATION = "mediation"
 
@@ -166,7 +167,7 @@ class GroupInfo:
     origination_dns: tuple[str, ...] = ()
 
 
-class SourceKind(Enum):
+class SourceKind(IdentityEnum):
     TSERVER = "tserver"
     INTERACTION = "interaction"
 

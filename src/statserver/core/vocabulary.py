@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 from typing import Final
+
+from statserver.core.identity_enum import IdentityEnum
 
 __all__ = [
     "ACTIONS",
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class Kind(Enum):
+class Kind(IdentityEnum):
     DURABLE = "durable"
     MOMENTARY = "momentary"
     RETROSPECTIVE = "retrospective"
@@ -51,7 +52,7 @@ class Kind(Enum):
         return self is not Kind.DURABLE
 
 
-class Family(Enum):
+class Family(IdentityEnum):
     REGULAR = "regular DN"
     MEDIATION = "mediation DN"
     MEDIA = "media channel"

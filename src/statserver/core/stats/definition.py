@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
 from functools import cached_property
 from typing import Any, Final
 
+from statserver.core.identity_enum import IdentityEnum
 from statserver.core.model import ObjectType
 from statserver.core.stats.categories import CATEGORIES, CategorySpec
 from statserver.core.vocabulary import ACTIONS, AGENT_SPT, ALIASES, STATUS_NAMES, VOICE_TO_MEDIA
@@ -22,7 +22,7 @@ from statserver.core.vocabulary import ACTIONS, AGENT_SPT, ALIASES, STATUS_NAMES
 __all__ = ["StatDef", "Subject", "expand_mask", "parse_stat_type"]
 
 
-class Subject(Enum):
+class Subject(IdentityEnum):
     DN_ACTION = "DNAction"
     DN_STATUS = "DNStatus"
     AGENT_STATUS = "AgentStatus"

@@ -23,9 +23,10 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from enum import Enum
 from typing import ClassVar, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from statserver.core.identity_enum import IdentityEnum
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-class ProfileKind(Enum):
+class ProfileKind(IdentityEnum):
     GROWING = "Growing"
     SLIDING = "Sliding"
     SELECTION = "Selection"
