@@ -33,6 +33,7 @@ from statserver.core import ixn, structures, tlib
 from statserver.core.catalog import Catalog, CompiledFilter, parse_time_range
 from statserver.core.items import Attrs, whole
 from statserver.core.model import Directory, ObjectType, SourceKind
+from statserver.core.native_init import install_inits
 from statserver.core.opening import (
     ResolvedRequest,
     close_statistic,
@@ -631,3 +632,6 @@ class Engine(Portable):
         self._advance_resets(whole(now))
         ended, self._ended = self._ended, []
         return ended
+
+
+install_inits(globals())

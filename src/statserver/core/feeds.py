@@ -17,6 +17,7 @@ from typing import Any
 
 from statserver.core.items import Item
 from statserver.core.model import ObjectType
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.stats.definition import Subject
 from statserver.core.stats.track import Track
@@ -178,3 +179,6 @@ class Carrier(Portable):
 
     def invalidate(self) -> None:
         self._cache_gen = -1
+
+
+install_inits(globals())

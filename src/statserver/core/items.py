@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 
 __all__ = ["EMPTY_ATTRS", "Attrs", "Item", "whole"]
@@ -159,3 +160,6 @@ class Item(Portable):
 
     def __repr__(self) -> str:
         return f"Item({self.id}, {self.name!r}, start={self.start}, origin={self.origin!r})"
+
+
+install_inits(globals())

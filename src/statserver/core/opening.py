@@ -18,6 +18,7 @@ from statserver.core.catalog import CompiledFilter
 from statserver.core.expr import compile_custom_value, compile_formula
 from statserver.core.feeds import node_key
 from statserver.core.model import ObjectType
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.stats.definition import StatDef, Subject, expand_mask
 from statserver.core.stats.profiles import (
@@ -479,3 +480,6 @@ def close_statistic(eng: TenantEngine, stat: Statistic) -> None:
             node.release(track.key)
             eng.hub.drop_if_empty(nkey)
     eng.dirty.discard(stat)
+
+
+install_inits(globals())

@@ -23,6 +23,11 @@ builds a new tuple object each time one is stored or read, so each would hold it
 and a snapshot would carry both (measured: two tuples more per statistic, a 4 % larger
 pickle).
 
+No engine class defines ``__new__``, so that mypyc builds them with its direct C
+constructor; each module that defines them ends with
+:func:`~statserver.core.native_init.install_inits`, which gives the compiled classes an
+``__init__`` that interpreted code reaches too (a mypyc 2.4 workaround, see that module).
+
 Interpreted, :class:`Portable` is an empty class (see the end of the module), so that
 construction and pickle keep CPython's own C implementation, which a Python method per
 object would slow down by seconds for a million statistics.  The dataclasses of compiled
@@ -32,7 +37,7 @@ modules that a snapshot holds stay Python classes (``mypyc_attr(native_class=Fal
 from __future__ import annotations
 
 from types import FunctionType
-from typing import Any, Self
+from typing import Any
 
 from mypy_extensions import mypyc_attr
 
@@ -47,12 +52,6 @@ class Portable:
     __doc__ = _DOC
 
     __slots__ = ()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        # mypyc (2.4) gives a serializable class a tp_init that skips __init__ unless the
-        # class defines __new__: without this, Item(...) called from interpreted code would
-        # return an instance with no attributes
-        return super().__new__(cls)
 
     def __getstate__(self) -> Any:
         state: dict[str, Any] = {}

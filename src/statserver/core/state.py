@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from statserver.core.feeds import Carrier
 from statserver.core.items import Attrs, Item
 from statserver.core.model import AgentInfo, DnInfo, GroupInfo, ObjectType, PlaceInfo
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.stats.definition import Subject
 
@@ -372,3 +373,6 @@ class CapacityCarrier(Carrier):
         if subject is Subject.DN_ACTION:
             return iter(list(self.open.values()))
         return iter(())
+
+
+install_inits(globals())

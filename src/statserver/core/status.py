@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item
 from statserver.core.model import ObjectType
+from statserver.core.native_init import install_inits
 from statserver.core.options import EngineOptions
 from statserver.core.portable import Portable
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, PlaceState
@@ -248,3 +249,6 @@ def _media_attrs(media: str) -> Attrs:
     """The attributes of Routable and NotRoutable actions: one object per media (attributes
     are frozen)."""
     return EMPTY_ATTRS.replace(media_type=media)
+
+
+install_inits(globals())

@@ -16,6 +16,7 @@ from typing import Any, Final
 from statserver.core import status as status_rules
 from statserver.core.items import Item
 from statserver.core.model import ObjectType
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, MediationState
 from statserver.core.stats.categories import Value
@@ -241,3 +242,6 @@ class builder(Portable):
         if self.d.category.name == "CurrentTargetState":
             return {"targets": list(target_states(self.eng, self.otype, self.oid).values())}
         return _build(_Ctx(self.eng, self.d), self.otype, self.oid)
+
+
+install_inits(globals())

@@ -22,6 +22,7 @@ from statserver.core.expr import compile_group_script
 from statserver.core.feeds import Carrier, Hub, ObjectKey
 from statserver.core.items import EMPTY_ATTRS, Attrs, Item, whole
 from statserver.core.model import DnKind, ObjectType, TenantModel, dn_key
+from statserver.core.native_init import install_inits
 from statserver.core.options import EngineOptions
 from statserver.core.portable import Portable, set_dict_state
 from statserver.core.state import (
@@ -726,3 +727,6 @@ class TenantEngine(Portable):
                 name = status_rules.group_status(group, self.options)
                 self.set_status(group, _GS, name, EMPTY_ATTRS)
         self.hub.flush()
+
+
+install_inits(globals())

@@ -14,6 +14,7 @@ from typing import Any, Final, NamedTuple
 
 from mypy_extensions import mypyc_attr
 
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.stats.categories import Value
 from statserver.core.stats.definition import StatDef
@@ -461,3 +462,6 @@ class Statistic(Portable):
             f"Statistic({self.id}, {self.definition.name!r} on {self.object_type} "
             f"{self.object_id!r}, profile={self.profile.name!r})"
         )
+
+
+install_inits(globals())

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from statserver.core.items import Attrs, Item
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 
 if TYPE_CHECKING:
@@ -306,3 +307,6 @@ class Track(Portable):
 
     def segment_starts(self) -> list[int]:
         return [self._unpack(e)[1] for e in self.open.values()]
+
+
+install_inits(globals())

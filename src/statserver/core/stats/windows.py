@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Final, TypeVar
 
 from mypy_extensions import mypyc_attr
 
+from statserver.core.native_init import install_inits
 from statserver.core.portable import Portable
 from statserver.core.stats.profiles import GrowingProfile, SelectionProfile, SlidingProfile
 
@@ -964,3 +965,6 @@ class SelectionWindow(Window):
 
     def interval_start(self, now: int) -> int:
         return self.opened
+
+
+install_inits(globals())
