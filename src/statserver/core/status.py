@@ -28,7 +28,7 @@ from statserver.core.native_init import install_inits
 from statserver.core.options import EngineOptions
 from statserver.core.portable import Portable
 from statserver.core.state import AgentState, DnState, GroupState, MediaChannel, PlaceState
-from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_RANK, priority
+from statserver.core.vocabulary import DN_SPT, MEDIA_STATUS_NAME, STATUS_RANK
 
 if TYPE_CHECKING:
     from statserver.core.tenant import TenantEngine
@@ -44,13 +44,18 @@ __all__ = [
 ]
 
 _DN_SPT_DESC = tuple(reversed(DN_SPT))
-_NOT_READY = priority("NotReadyForNextCall")
-#: the priority table's rank of a status name (``priority`` without the call)
-_RANK: Final = STATUS_RANK.get
+#: the priority table's rank of a status name (``priority`` without the call), as a
+#: dictionary of this module: the compiled build looks it up in C, where a bound ``get`` or
+#: a key function for ``max`` was a call through Python (bench/README.md, twelfth session)
+_RANK: Final[dict[str, int]] = dict(STATUS_RANK)
 
 
-def _status_rank(dn: DnState) -> int:
-    return _RANK(dn.status, -1)
+def _priority(status: str) -> int:
+    """:func:`~statserver.core.vocabulary.priority`, compiled with this module."""
+    return _RANK.get(status, -1)
+
+
+_NOT_READY = _priority("NotReadyForNextCall")
 
 
 def dn_status(dn: DnState) -> tuple[str, Attrs]:
@@ -70,7 +75,7 @@ def channel_status(ch: MediaChannel) -> tuple[str, Item | None]:
         name = MEDIA_STATUS_NAME.get(item.name)
         if name is None:
             continue
-        p = priority(name)
+        p = _priority(name)
         if p > best_p or (p == best_p and best_item is not None and item.start >= best_item.start):
             best, best_item, best_p = name, item, p
     return best, best_item
@@ -88,7 +93,7 @@ def _combine(
         return voice[0], voice[1], "voice"
     if voice is None:
         return media[0], media[1], "media"
-    pv, pm = priority(voice[0]), priority(media[0])
+    pv, pm = _priority(voice[0]), _priority(media[0])
     if pv > _NOT_READY:
         return voice[0], voice[1], "voice"
     if pm > pv:
@@ -101,7 +106,11 @@ def _combine(
 def _voice_of(dns: list[DnState]) -> tuple[str, Attrs] | None:
     if not dns:
         return None
-    best = max(dns, key=_status_rank)
+    best, best_p = dns[0], -2
+    for dn in dns:  # the first of the highest rank, as max() gives
+        p = _RANK.get(dn.status, -1)
+        if p > best_p:
+            best, best_p = dn, p
     return best.status, best.status_item.attrs
 
 
@@ -114,7 +123,7 @@ def _media_of(channels: list[MediaChannel]) -> tuple[str, Attrs] | None:
         name, item = channel_status(ch)
         if not name:
             continue
-        p = priority(name)
+        p = _priority(name)
         if p > best_p:
             best, best_p = (name, item.attrs if item is not None else EMPTY_ATTRS), p
     return best
@@ -152,7 +161,7 @@ def group_status(group: GroupState, options: EngineOptions) -> str:
         members = True
         if skip_logged_out and name == "LoggedOut":
             continue
-        p = rank(name, -1)
+        p = rank.get(name, -1)
         if p > best_p:
             best, best_p = name, p
     if best:
