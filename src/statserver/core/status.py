@@ -108,7 +108,7 @@ def _voice_of(dns: list[DnState]) -> tuple[str, Attrs] | None:
         return None
     best, best_p = dns[0], -2
     for dn in dns:  # the first of the highest rank, as max() gives
-        p = _RANK.get(dn.status, -1)
+        p = _priority(dn.status)
         if p > best_p:
             best, best_p = dn, p
     return best.status, best.status_item.attrs
@@ -154,14 +154,13 @@ def group_status(group: GroupState, options: EngineOptions) -> str:
     best, best_p = "", -1
     skip_logged_out = options.group_status_ignores_logged_out
     members = False
-    rank = _RANK
     for name, count in group.counts.items():
         if count <= 0:
             continue
         members = True
         if skip_logged_out and name == "LoggedOut":
             continue
-        p = rank.get(name, -1)
+        p = _priority(name)
         if p > best_p:
             best, best_p = name, p
     if best:
