@@ -40,13 +40,7 @@ def test_interpreted_base_adds_nothing() -> None:
     # ships too): the compiled engine builds them with mypyc's direct constructor then
     # (core/native_init.py)
     for cls in [Portable, *_portable_classes()]:
-        module = sys.modules[cls.__module__]
-        source = Path(module.__file__ or "").with_name(cls.__module__.rsplit(".", 1)[-1] + ".py")
-        node = next(
-            n
-            for n in ast.walk(ast.parse(source.read_text()))
-            if isinstance(n, ast.ClassDef) and n.name == cls.__name__
-        )
+        node = _class_node(cls)
         assert not [
             f for f in node.body if isinstance(f, ast.FunctionDef) and f.name == "__new__"
         ], f"{cls.__qualname__} defines __new__"
@@ -175,6 +169,17 @@ def test_round_trip() -> None:
     assert (again.id, again.name, again.start_exact, again.origin) == (7, "Ready", 1.5, "TS1")
 
 
+def _class_node(cls: type) -> ast.ClassDef:
+    """The definition of ``cls`` in its module's .py file, which a compiled build ships too."""
+    module = sys.modules[cls.__module__]
+    source = Path(module.__file__ or "").with_name(cls.__module__.rsplit(".", 1)[-1] + ".py")
+    return next(
+        n
+        for n in ast.walk(ast.parse(source.read_text()))
+        if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    )
+
+
 def _declared_slots(cls: type) -> set[str] | None:
     """The ``__slots__`` written in the source of ``cls`` and its bases (None: a class with
     a ``__dict__``), read from the .py files, which a compiled build ships too."""
@@ -182,12 +187,7 @@ def _declared_slots(cls: type) -> set[str] | None:
     for klass in cls.__mro__[:-1]:
         if klass is Portable:
             continue
-        module = sys.modules[klass.__module__]
-        source = Path(module.__file__ or "")
-        tree = ast.parse(source.with_name(klass.__module__.rsplit(".", 1)[-1] + ".py").read_text())
-        node = next(
-            n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == klass.__name__
-        )
+        node = _class_node(klass)
         slots = [
             s.value
             for s in node.body
@@ -198,7 +198,9 @@ def _declared_slots(cls: type) -> set[str] | None:
             return None
         value = slots[0]
         names |= set(
-            getattr(module, value.id) if isinstance(value, ast.Name) else ast.literal_eval(value)
+            getattr(sys.modules[klass.__module__], value.id)
+            if isinstance(value, ast.Name)
+            else ast.literal_eval(value)
         )
     return names
 

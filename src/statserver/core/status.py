@@ -44,14 +44,15 @@ __all__ = [
 ]
 
 _DN_SPT_DESC = tuple(reversed(DN_SPT))
-#: the priority table's rank of a status name (``priority`` without the call), as a
-#: dictionary of this module: the compiled build looks it up in C, where a bound ``get`` or
-#: a key function for ``max`` was a call through Python (bench/README.md, twelfth session)
+#: the priority table's rank of a status name, as a dictionary of this module: the
+#: compiled build looks it up in C, where a bound ``get``, a key function for ``max`` or a
+#: function of the interpreted vocabulary was a call through Python (bench/README.md,
+#: twelfth session)
 _RANK: Final[dict[str, int]] = dict(STATUS_RANK)
 
 
 def _priority(status: str) -> int:
-    """:func:`~statserver.core.vocabulary.priority`, compiled with this module."""
+    """Rank of a status in the agent/DN priority table (higher wins); -1 when not in it."""
     return _RANK.get(status, -1)
 
 

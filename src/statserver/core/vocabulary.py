@@ -38,7 +38,6 @@ __all__ = [
     "ActionSpec",
     "Family",
     "Kind",
-    "priority",
 ]
 
 
@@ -558,8 +557,3 @@ STATUS_NAMES: Final[frozenset[str]] = frozenset(AGENT_SPT)
 
 #: status name -> its rank in the agent/DN priority table (higher wins)
 STATUS_RANK: Final[Mapping[str, int]] = {name: i for i, name in enumerate(AGENT_SPT)}
-
-
-def priority(status: str) -> int:
-    """Rank of a status in the agent/DN priority table (higher wins); -1 when not in it."""
-    return STATUS_RANK.get(status, -1)

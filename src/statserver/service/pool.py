@@ -123,7 +123,6 @@ class StatPool:
         self.options = options or PoolOptions()
         #: statistic id -> its subscriptions
         self.subs: dict[int, list[Subscription]] = {}
-        #: statistic id -> when it was last requested (wall clock)
         self._journal = journal
         self.pushes = 0
         #: subscriptions in all (kept as they come and go: the metrics read it every second)

@@ -135,8 +135,8 @@ def decode_snapshot(blob: bytes, *, freeze: bool = False) -> tuple[SnapshotHeade
     except (ValueError, TypeError) as exc:
         raise BackupError(f"backup header is damaged: {exc}") from None
     if header.format not in READABLE_FORMATS:
-        names = [str(f) for f in READABLE_FORMATS]
-        readable = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+        *most, last = (str(f) for f in READABLE_FORMATS)
+        readable = f"{', '.join(most)} and {last}" if most else last
         formats = "formats" if len(READABLE_FORMATS) > 1 else "format"
         raise BackupError(
             f"backup format {header.format} is not supported by this version (it reads "

@@ -385,7 +385,7 @@ class RestApi:
     async def peek_id(self, request: Request) -> Response:
         """GET /api/v1/statistics/{id}: the value of the pool's statistic ``id``."""
         stat_id = request.path_params["id"]
-        found = next((s for s in self.server.engine.statistics() if s.id == stat_id), None)
+        found = self.server.engine.statistic(stat_id)
         if found is None:
             raise RequestError(
                 ErrorCode.UNKNOWN_REFERENCE_ID,
