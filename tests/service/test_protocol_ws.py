@@ -903,3 +903,129 @@ async def test_without_the_extension_each_frame_is_a_message_of_its_own(serve, f
     writes = [w for w in written if text_frames(w)]
     assert [len(text_frames(w)) for w in writes] == [1, 1, 1]
     assert [json.loads(text_frames(w)[0]) for w in writes] == got
+
+
+# -- the frames written at once (``write_now`` of the extension): right after the server has
+# applied a batch of events, not by each client's writer task on a later turn of the loop;
+# the writer task is left for what cannot be written at once.
+
+
+def _keeping(base: type[Any], writes: list[bytes], protocols: list[Any]) -> type[Any]:
+    """The counting protocol, each instance kept in ``protocols``."""
+
+    class Keeping(_counting(base, writes)):  # type: ignore[misc]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            protocols.append(self)
+
+    return Keeping
+
+
+async def _open_three(ws: Any) -> None:
+    for ref in (1, 2, 3):
+        await ws.send(json.dumps(open_req(ref, QUEUE)))
+    seen = 0
+    while seen < 3:  # the values at opening: 0 waiting
+        got = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        seen += sum(e["event"] == "Info" for e in (got if isinstance(got, list) else [got]))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("options", "at_once"), [({}, True), ({"batch-frame-interval": 0.2}, False)]
+)
+async def test_the_values_of_a_batch_are_written_before_the_server_returns_to_its_loop(
+    serve, feed, monkeypatch, options: dict[str, Any], at_once: bool
+):
+    """When ``feed`` (the server applying a batch) returns, the three values it changed are
+    already written to the socket, in one write; with ``batch-frame-interval`` the writer
+    task keeps the interval and writes them on a later turn (the client reads the same
+    values either way)."""
+    written: list[bytes] = []
+    monkeypatch.setattr(
+        runner, "FramesWebSocketProtocol", _counting(FramesWebSocketProtocol, written)
+    )
+    async with (
+        serve(options=options) as (server, url),
+        websockets.connect(url + "?batch=1", proxy=None) as ws,
+    ):
+        assert json.loads(await ws.recv()) == [{"event": "ServerMode", "mode": "Primary"}]
+        await _open_three(ws)
+        await asyncio.sleep(0.25)  # past the interval of the frames at opening
+        written.clear()
+        feed(server, queued("c1"))
+        now = [f for w in written for f in text_frames(w)]
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert sorted((e["referenceId"], e["value"]) for e in frame) == [(1, 1), (2, 1), (3, 1)]
+        if at_once:
+            assert len(written) == 1
+            assert [json.loads(f) for f in now] == [frame]
+        else:
+            assert now == []
+
+
+@pytest.mark.asyncio
+async def test_values_wait_in_order_while_the_connection_cannot_take_more(serve, feed, monkeypatch):
+    """While the transport's buffer is above its high-water mark (``pause_writing``) nothing
+    is written at once: the values of two batches wait in the client's queue and go, in the
+    order they changed, when the transport can take them again; then writing at once
+    resumes."""
+    written: list[bytes] = []
+    protocols: list[Any] = []
+    monkeypatch.setattr(
+        runner, "FramesWebSocketProtocol", _keeping(FramesWebSocketProtocol, written, protocols)
+    )
+    async with serve() as (server, url), websockets.connect(url, proxy=None) as ws:
+        assert json.loads(await ws.recv()) == {"event": "ServerMode", "mode": "Primary"}
+        await _open_three(ws)
+        (protocol,) = [p for p in protocols if getattr(p, "handshake_complete", False)]
+        written.clear()
+        protocol.pause_writing()
+        feed(server, queued("c1"))
+        await asyncio.sleep(0.05)  # the writer task runs, and waits for the transport
+        feed(server, queued("c2"))
+        await asyncio.sleep(0.05)
+        assert written == []
+        protocol.resume_writing()
+        got = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(6)]
+        assert [e["value"] for e in got] == [1, 1, 1, 2, 2, 2]
+        written.clear()
+        feed(server, queued("c3"))
+        assert [json.loads(f)["value"] for w in written for f in text_frames(w)] == [3, 3, 3]
+
+
+@pytest.mark.asyncio
+async def test_a_connection_that_fails_a_write_is_cut_off_and_the_server_goes_on(
+    serve, feed, monkeypatch, caplog
+):
+    """A write that raises while the server applies a batch (a broken transport) cuts that
+    client off with code 1008, counted as ``write-failed``; the batch is applied and the
+    other client gets its value."""
+    armed: list[bool] = []
+
+    class Failing(FramesWebSocketProtocol):  # type: ignore[misc]
+        def write_now(self, take: Any) -> bool:
+            if armed and self.scope.get("query_string") == b"client=broken":
+                raise OSError("the transport broke")
+            return bool(super().write_now(take))
+
+    monkeypatch.setattr(runner, "FramesWebSocketProtocol", Failing)
+    async with (
+        serve() as (server, url),
+        websockets.connect(url + "?client=broken", proxy=None) as broken,
+        websockets.connect(url + "?client=calm", proxy=None) as calm,
+    ):
+        for ws in (broken, calm):
+            assert json.loads(await ws.recv()) == {"event": "ServerMode", "mode": "Primary"}
+            await ws.send(json.dumps(open_req(1, QUEUE)))
+            assert json.loads(await ws.recv())["event"] == "StatisticOpened"
+            assert json.loads(await ws.recv())["value"] == 0
+        armed.append(True)
+        feed(server, queued("c1"))  # returns: the failure stays with the broken client
+        assert json.loads(await asyncio.wait_for(calm.recv(), 5))["value"] == 1
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(broken.recv(), 5)
+        assert broken.close_code == 1008
+        assert broken.close_reason == "writing failed: OSError"
+        assert server.metrics.disconnects.labels("write-failed")._value.get() == 1
+    assert any("client broken cut off" in r.getMessage() for r in caplog.records)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -51,18 +51,57 @@ class WsConnection:
         self.cut_off: str | None = None
         self.writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
+        #: the writer task has taken events it has not finished sending
+        self._sending = False
+        # ``batch-frame-interval``: the values that change meanwhile wait and go together,
+        # fewer frames and system calls for a little latency
+        self.interval = server.options.batch_frame_interval if batch else 0.0
+        # under uvicorn (service/ws_protocol.py) the frames ready at once go in one message
+        # and one write, as UTF-8 payloads, and without an interval they are written as
+        # soon as they are queued, without waking the writer task; elsewhere the writer
+        # task sends one ASGI message per frame
+        extension = (websocket.scope.get("extensions") or {}).get(FRAMES)
+        self.many = extension is not None
+        self._write_now: Callable[[Callable[[], list[bytes]]], bool] | None = (
+            extension.get("write_now") if extension and not self.interval else None
+        )
 
     def wake(self) -> None:
+        """Called whenever events may have been queued for the client: written at once when
+        the connection can take them (the writer task is left for when it cannot)."""
         if self.session.overflowed and self.cut_off is None:
-            self.cut_off = f"output queue full ({self.session.max_queue} messages): client too slow"
-            log.warning("client %s cut off: %s", self.name, self.cut_off)
-            self.server.metrics.disconnects.labels("slow-client").inc()
-            if self.writer is not None:
-                self.writer.cancel()
-            self._closer = asyncio.get_running_loop().create_task(self._close())
+            self._cut_off(
+                f"output queue full ({self.session.max_queue} messages): client too slow",
+                "slow-client",
+            )
             return
-        if self.session.outbox:
-            self._wake.set()
+        if not self.session.outbox:
+            return
+        write_now = self._write_now
+        if write_now is not None and not self._sending and self.cut_off is None:
+            try:
+                if write_now(self._frames):
+                    return
+            except Exception as exc:  # the server's loop must go on whatever one socket does
+                log.exception("client %s: writing to its connection failed", self.name)
+                self._cut_off(f"writing failed: {type(exc).__name__}", "write-failed")
+                return
+        self._wake.set()
+
+    def _cut_off(self, reason: str, label: str) -> None:
+        self.cut_off = reason
+        log.warning("client %s cut off: %s", self.name, reason)
+        self.server.metrics.disconnects.labels(label).inc()
+        if self.writer is not None:
+            self.writer.cancel()
+        self._closer = asyncio.get_running_loop().create_task(self._close())
+
+    def _frames(self) -> list[bytes]:
+        """The queued events as the payloads of frames; the queue is emptied."""
+        events = self.session.take_encoded()
+        if self.batch and events:
+            return [b"[" + b",".join(events) + b"]"]
+        return events
 
     def _detach(self) -> None:
         """The client gets nothing more: its statistics stay in the pool without it."""
@@ -81,13 +120,10 @@ class WsConnection:
             )
 
     async def write_loop(self) -> None:
+        """Sends what :meth:`wake` could not write at once: with ``batch-frame-interval``,
+        under another ASGI server, or while the connection's buffer is full."""
         ws = self.websocket
-        # ``batch-frame-interval``: the values that change meanwhile wait and go together,
-        # fewer frames and system calls for a little latency
-        interval = self.server.options.batch_frame_interval if self.batch else 0.0
-        # under uvicorn (service/ws_protocol.py) the frames ready at once go in one message
-        # and one write, as UTF-8 payloads; elsewhere one ASGI message per frame
-        many = FRAMES in (ws.scope.get("extensions") or {})
+        interval = self.interval
         loop = asyncio.get_running_loop()
         next_frame = 0.0
         while True:
@@ -98,16 +134,18 @@ class WsConnection:
                     await asyncio.sleep(wait)
                 next_frame = loop.time() + interval
             self._wake.clear()
-            events = self.session.take_encoded()
-            if not events:
-                continue
-            if self.batch:
-                events = [b"[" + b",".join(events) + b"]"]
-            if many:
-                await ws.send({"type": "websocket.send", FRAMES: events})
-                continue
-            for event in events:
-                await ws.send_text(event.decode())
+            self._sending = True
+            try:
+                events = self._frames()
+                if not events:
+                    continue
+                if self.many:
+                    await ws.send({"type": "websocket.send", FRAMES: events})
+                    continue
+                for event in events:
+                    await ws.send_text(event.decode())
+            finally:
+                self._sending = False
 
     async def serve(self) -> None:
         ws = self.websocket
