@@ -77,6 +77,7 @@ from bench.generate import (
     load_data,
 )
 from statserver.cli import LOOPS, run_async
+from statserver.service.app import ServerOptions
 
 __all__ = ["main", "subscriptions"]
 
@@ -493,6 +494,8 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     }
     if args.gc_freeze_interval is not None:
         data["options"]["gc-freeze-interval"] = args.gc_freeze_interval
+    if args.engine_batch_interval is not None:
+        data["options"]["engine-batch-interval"] = args.engine_batch_interval
     config = load_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="statserver-push-"))
     phases: dict[str, Any] = {}
@@ -572,6 +575,10 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     return result
 
 
+def _given(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     say = printer(out)
     mach = machine()
@@ -588,6 +595,13 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"processes: the server in this one (one core, {args.loop} event loop), the fake "
         "T-Server and the clients in another (the other core)"
     )
+    defaults = ServerOptions()
+    options = {
+        "engine-batch-interval": _given(args.engine_batch_interval, defaults.engine_batch_interval),
+        "batch-frame-interval": args.batch_frame_interval,
+        "gc-freeze-interval": _given(args.gc_freeze_interval, defaults.gc_freeze_interval),
+    }
+    say("server options: " + ", ".join(f"{name} {value:g} s" for name, value in options.items()))
     # on the event loop `statserver run --loop` uses (uvloop by default); the load on uvloop
     result = run_async(_server_main(args, say), args.loop)
     server = result["server"]
@@ -649,6 +663,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     say(f"load average now: {machine()['load_average']}")
     result["machine"] = mach
     result["loop"] = args.loop
+    result["options"] = options
     result["clients"] = args.clients
     result["stats_per_client"] = args.stats_per_client
     return result
@@ -673,6 +688,12 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="the server option gc-freeze-interval, seconds (default: the server's)",
+    )
+    p.add_argument(
+        "--engine-batch-interval",
+        type=float,
+        default=None,
+        help="the server option engine-batch-interval, seconds (default: the server's)",
     )
     p.add_argument(
         "--loop",

@@ -326,6 +326,42 @@ async def test_changes_are_pushed_within_100ms_through_a_tcp_tserver_link(serve,
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("interval", [0, 0.5])
+async def test_engine_batch_interval_applies_the_events_of_an_interval_together(
+    serve, peer, tserver, interval: float
+):
+    """``engine-batch-interval``: an event that finds the engine idle is applied and pushed
+    at once; the two sent right after it (c2, then c3 50 ms later) wait for the interval
+    since that batch's start and are applied together, so the statistic is pushed once,
+    with its last value.  With 0 each is applied and pushed as it comes."""
+    options = {"engine-batch-interval": interval}
+    async with serve(options=options, tserver_port=tserver.port) as (_, url), peer(url) as p:
+        await asyncio.wait_for(tserver.ready.wait(), 5)
+        await p.send(open_req(1))
+        assert (await p.until("Info", 1))[0]["value"] == 0
+        await asyncio.sleep(interval)  # the engine is idle again
+        start = time.perf_counter()
+        tserver.send(queued("c1"))
+        assert (await p.recv())["value"] == 1
+        first = time.perf_counter() - start
+        tserver.send(queued("c2"))
+        await asyncio.sleep(0.05)
+        tserver.send(queued("c3"))
+        values = [(await p.recv())["value"]]
+        if values[-1] != 3:
+            values.append((await p.recv())["value"])
+        waited = time.perf_counter() - start
+        assert first < 0.1, first
+        if interval:
+            assert values == [3]
+            assert waited >= interval - 0.05, waited
+        else:
+            assert values == [2, 3]
+            assert waited < 0.3, waited
+        assert await p.silent(0.1) == []
+
+
+@pytest.mark.asyncio
 async def test_insensitivity_suppresses_small_changes(serve, peer, feed):
     """Changes with insensitivity 2: a value is pushed only when it differs from the last one
     pushed by at least 2 (absolute, docs/decisions.md Q4)."""

@@ -80,6 +80,9 @@ class ServerOptions:
     #: batched clients (``?batch=1``) get at most one frame every so many seconds (0: one
     #: as soon as values are ready)
     batch_frame_interval: float = 0.0
+    #: the engine takes the events waiting for it at most once every so many seconds and
+    #: pushes what they changed once (0: as often as events arrive)
+    engine_batch_interval: float = 0.003
 
     @classmethod
     def from_config(cls, options: dict[str, Any]) -> ServerOptions:
@@ -106,6 +109,9 @@ class ServerOptions:
             ),
             batch_frame_interval=max(
                 0.0, _float(options, "batch-frame-interval", base.batch_frame_interval)
+            ),
+            engine_batch_interval=max(
+                0.0, _float(options, "engine-batch-interval", base.engine_batch_interval)
             ),
         )
 
@@ -291,8 +297,18 @@ class StatServer:
             self.process(batch)
 
     async def _engine_loop(self) -> None:
+        """Apply the events waiting, in batches of at most 2,000, at most once per
+        ``engine-batch-interval``: an event that finds the engine idle is applied at once;
+        those that arrive while a batch is applied, or within the interval after its start,
+        wait for the next batch.  Each batch has fixed costs (a journal commit, the values
+        it changed read and encoded once, a write to each client that watches one); under
+        load the interval shares them among more events, and a statistic that changes
+        several times within it is pushed once, with its last value."""
+        interval = self.options.engine_batch_interval
+        loop = asyncio.get_running_loop()
         while True:
             first = await self.queue.get()
+            started = loop.time()
             batch = [first]
             while len(batch) < 2000:
                 try:
@@ -300,7 +316,8 @@ class StatServer:
                 except asyncio.QueueEmpty:
                     break
             self.process(batch)
-            await asyncio.sleep(0)
+            wait = started + interval - loop.time()
+            await asyncio.sleep(wait if wait > 0 else 0)
 
     def process(self, batch: list[SourceEvent]) -> None:
         """Journal and apply a batch of events, then push what changed."""
