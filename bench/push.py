@@ -490,12 +490,8 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     data["options"] = {
         "auto-backup-interval": 0,
         "max-output-queue-size": 10_000_000,
-        "batch-frame-interval": args.batch_frame_interval,
+        **server_options(args),
     }
-    if args.gc_freeze_interval is not None:
-        data["options"]["gc-freeze-interval"] = args.gc_freeze_interval
-    if args.engine_batch_interval is not None:
-        data["options"]["engine-batch-interval"] = args.engine_batch_interval
     config = load_data(data)
     tmp = Path(tempfile.mkdtemp(prefix="statserver-push-"))
     phases: dict[str, Any] = {}
@@ -575,8 +571,19 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     return result
 
 
-def _given(value: float | None, default: float) -> float:
-    return default if value is None else value
+def server_options(args: argparse.Namespace) -> dict[str, float]:
+    """The server's timing options in this run: those given on the command line, the
+    server's own defaults for the others."""
+    defaults = ServerOptions()
+    return {
+        "engine-batch-interval": defaults.engine_batch_interval
+        if args.engine_batch_interval is None
+        else args.engine_batch_interval,
+        "batch-frame-interval": args.batch_frame_interval,
+        "gc-freeze-interval": defaults.gc_freeze_interval
+        if args.gc_freeze_interval is None
+        else args.gc_freeze_interval,
+    }
 
 
 def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
@@ -595,12 +602,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"processes: the server in this one (one core, {args.loop} event loop), the fake "
         "T-Server and the clients in another (the other core)"
     )
-    defaults = ServerOptions()
-    options = {
-        "engine-batch-interval": _given(args.engine_batch_interval, defaults.engine_batch_interval),
-        "batch-frame-interval": args.batch_frame_interval,
-        "gc-freeze-interval": _given(args.gc_freeze_interval, defaults.gc_freeze_interval),
-    }
+    options = server_options(args)
     say("server options: " + ", ".join(f"{name} {value:g} s" for name, value in options.items()))
     # on the event loop `statserver run --loop` uses (uvloop by default); the load on uvloop
     result = run_async(_server_main(args, say), args.loop)

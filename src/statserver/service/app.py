@@ -316,8 +316,7 @@ class StatServer:
                 except asyncio.QueueEmpty:
                     break
             self.process(batch)
-            wait = started + interval - loop.time()
-            await asyncio.sleep(wait if wait > 0 else 0)
+            await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
     def process(self, batch: list[SourceEvent]) -> None:
         """Journal and apply a batch of events, then push what changed."""
