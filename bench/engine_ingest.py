@@ -643,7 +643,11 @@ def _perf(
     groups = {
         "collector": ("gc_", "visit_", "_traverse", "subtract_refs", "move_unreachable"),
         "dict and set lookups": ("dict", "Dict", "unicodekeys", "set_", "lookup"),
-        "compiled engine (CPyDef_)": ("CPyDef_",),
+        # compiled functions of the windows and of the tracks (bench.window_kernel models
+        # the windows in C), then the rest of the compiled engine
+        "windows (compiled)": ("windows___",),
+        "tracks (compiled)": ("track___",),
+        "rest of the compiled engine (CPyDef_)": ("CPyDef_",),
         "interpreter": ("_PyEval_EvalFrame",),
         "allocation": ("Malloc", "Free", "alloc", "dealloc"),
     }
