@@ -7,8 +7,11 @@ No timing is asserted: the figures depend on the machine.  Every benchmark runs 
 from __future__ import annotations
 
 import io
+import json
 import shutil
+import subprocess
 import sys
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: bench/
 
 from bench import all as bench_all
-from bench import engine_ingest, memory, push, restore
+from bench import engine_ingest, kernel_model, memory, push, restore
 from bench.common import FULL, SMOKE
 from bench.generate import (
     CenterSpec,
@@ -31,6 +34,7 @@ from bench.mix import PROFILE_ORDER, full_plan
 
 from statserver.config import load_config, load_config_text
 from statserver.core.engine import Engine
+from statserver.core.portable import COMPILED
 from statserver.events import decode_event, parse_time
 
 
@@ -251,6 +255,85 @@ def test_engine_ingest_perf_profile(tmp_path):
     assert all(line.strip().split()[0].endswith("%") for line in report[:8])
     assert "by kind: collector" in report[8]
     assert "(b) under perf:" in report[8]
+
+
+needs_interpreted = pytest.mark.skipif(
+    COMPILED, reason="bench.kernel_model wraps the tracks' and windows' methods: interpreted only"
+)
+
+
+@needs_interpreted
+def test_kernel_model_replays_the_traces_exactly(tmp_path):
+    """bench.kernel_model --smoke: the C model replays the smoke day's calls to the windows,
+    and to the tracks, in both layouts, and ends with every window's totals and every
+    track's open segments equal to the Python engine's (the C program exits non-zero
+    otherwise, and the benchmark with it); then the engine benchmark runs on the same center
+    and file with the Python given to --compare, and the model is set beside it."""
+    out = io.StringIO()
+    work = tmp_path / "work"
+    argv = ["--smoke", "--cache-dir", str(tmp_path), "--repeat", "1", "--keep", str(work)]
+    args = kernel_model.parser().parse_args([*argv, "--compare", sys.executable])
+    result = kernel_model.run(args, out)
+    text = out.getvalue()
+    assert "equal the Python engine's" in text
+    assert result["events"] == SMOKE.events
+    assert result["calls_per_event"] > 10
+    assert result["track_calls_per_event"] > 10
+    for mode in ("windows", "tracks"):
+        for layout in ("track", "shuffled"):
+            r = result["layouts"][f"{mode}/{layout}"]
+            assert (r["mismatched"], r["tracks_mismatched"]) == (0, 0)
+            assert r["windows"] > SMOKE.statistics // 2
+    assert result["layouts"]["windows/track"]["operations"] == result["window_calls"]
+    tracks = result["layouts"]["tracks/track"]
+    assert tracks["operations"] == result["track_calls"] + SMOKE.events  # + event marks
+    assert tracks["events"] == SMOKE.events
+    assert tracks["statistics_taken"] > SMOKE.events  # equal to the engine's, or run() fails
+    assert 0 < result["c_bytes_per_statistic_at_opening"] < result["c_bytes_per_statistic"]
+    compiled = result["compiled"]
+    assert compiled["python"] == sys.executable
+    stats = compiled["us_per_event_with_statistics"] - compiled["us_per_event_without"]
+    assert compiled["statistics_us_per_event"] == pytest.approx(stats)
+    bound = 1e6 / (compiled["us_per_event_without"] + tracks["us_per_event"])
+    assert compiled["bound_events_per_second"] == pytest.approx(bound)
+    assert "the ingest would be at most" in text
+
+
+@needs_interpreted
+def test_kernel_model_reports_a_window_or_a_track_that_differs(tmp_path):
+    """The comparisons can fail: one expected window total, then one track's expected count
+    of open segments, changed by one, and the C program names them and exits with 1."""
+    work = tmp_path / "work"
+    argv = ["--smoke", "--cache-dir", str(tmp_path), "--repeat", "1", "--keep", str(work)]
+    kernel_model.run(kernel_model.parser().parse_args([*argv, "--no-compare"]), io.StringIO())
+
+    def replay(mode: str) -> subprocess.CompletedProcess[str]:
+        argv = [str(work / "kernel_model"), str(work), mode, "track", "1"]
+        return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    expected = array("q", (work / "expected.bin").read_bytes())
+    width = (len(expected) - 1) // result_windows(work)
+    expected[1 + 5 * width + 3] += 1  # the projected time of window 5
+    (work / "expected.bin").write_bytes(expected.tobytes())
+    proc = replay("windows")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["mismatched"] == 1
+    assert proc.stderr.startswith("window 5: got")
+    expected[1 + 5 * width + 3] -= 1
+    (work / "expected.bin").write_bytes(expected.tobytes())
+    assert replay("tracks").returncode == 0
+    by_track = array("q", (work / "tracks_expected.bin").read_bytes())
+    by_track[4 * 7] += 1  # track 7's open segments
+    (work / "tracks_expected.bin").write_bytes(by_track.tobytes())
+    proc = replay("tracks")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["tracks_mismatched"] == 1
+    assert proc.stderr.startswith("track 7: got")
+
+
+def result_windows(work: Path) -> int:
+    """The number of windows in a kept table.bin (its first field)."""
+    return array("q", (work / "table.bin").read_bytes()[:8])[0]
 
 
 def test_memory_smoke(tmp_path):
