@@ -98,7 +98,7 @@ TOTALS = (
 
 
 class Unmodelled(SystemExit):
-    """A window the C model does not cover (the mix changed?)."""
+    """Something the C model does not cover (the mix changed?): the run stops, naming it."""
 
 
 def _profile_row(window: W.Window) -> tuple[int, int, int]:
