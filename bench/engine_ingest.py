@@ -643,8 +643,8 @@ def _perf(
     groups = {
         "collector": ("gc_", "visit_", "_traverse", "subtract_refs", "move_unreachable"),
         "dict and set lookups": ("dict", "Dict", "unicodekeys", "set_", "lookup"),
-        # compiled functions of the windows and of the tracks (bench.window_kernel models
-        # the windows in C), then the rest of the compiled engine
+        # compiled functions of the windows and of the tracks (bench.kernel_model models
+        # them in C), then the rest of the compiled engine
         "windows (compiled)": ("windows___",),
         "tracks (compiled)": ("track___",),
         "rest of the compiled engine (CPyDef_)": ("CPyDef_",),

@@ -244,13 +244,19 @@ static void s_advance(Win *w, i64 t) {
 }
 
 /* -- the calls of a track ----------------------------------------------------------------- */
-static inline void seg_start_(Win *w, i64 t) {
-    const Profile *p = &profiles[w->prof];
+static inline i64 max64(i64 a, i64 b) { return a > b ? a : b; }
+
+/* the window moved on to time t: the intervals or steps that ended before it rolled */
+static inline void roll_to(Win *w, const Profile *p, i64 t) {
     if (p->kind == KIND_GROWING) {
         if (t >= w->x2) g_advance(w, t);
     } else if (floordiv(t, p->a) > w->x1) {
         s_advance(w, t);
     }
+}
+
+static inline void seg_start_(Win *w, i64 t) {
+    roll_to(w, &profiles[w->prof], t);
     i64 n = ++w->n;
     w->s1 += t;
     w->c.entries += 1;
@@ -259,47 +265,26 @@ static inline void seg_start_(Win *w, i64 t) {
 
 static inline void seg_end(Win *w, i64 seg_start, i64 t, int completed) {
     const Profile *p = &profiles[w->prof];
-    i64 opened = w->opened, eff;
+    i64 opened = w->opened, whole = t - max64(seg_start, opened), eff, clipped_start;
+    roll_to(w, p, t);
     if (p->kind == KIND_GROWING) {
-        if (t >= w->x2) g_advance(w, t);
-        eff = seg_start > w->x1 ? seg_start : w->x1;
-        w->c.ptime += t - eff;
-        w->s1 -= eff;
-        i64 n = --w->n;
-        if (completed)
-            complete(w, t - eff, t - (seg_start > opened ? seg_start : opened));
-        else if (w->leave_max && t - eff > w->c.max_d)
-            w->c.max_d = t - eff;
-        if (n < w->c.min_n) w->c.min_n = n;
-        return;
+        eff = clipped_start = max64(seg_start, w->x1);
+    } else {
+        eff = max64(max64(w->x1 * p->a, seg_start), opened);
+        clipped_start = max64(seg_start, max64(floordiv(t, p->a) * p->a - p->b, opened));
     }
-    i64 step = p->a, k_t = floordiv(t, step);
-    if (k_t > w->x1) s_advance(w, t);
-    eff = w->x1 * step;
-    if (seg_start > eff) eff = seg_start;
-    if (opened > eff) eff = opened;
     w->c.ptime += t - eff;
     w->s1 -= eff;
     i64 n = --w->n;
-    if (completed || w->leave_max) {
-        i64 wstart = k_t * step - p->b;
-        if (opened > wstart) wstart = opened;
-        i64 clipped_start = seg_start > wstart ? seg_start : wstart;
-        if (completed)
-            complete(w, t - clipped_start, t - (seg_start > opened ? seg_start : opened));
-        else if (t - clipped_start > w->c.max_d)
-            w->c.max_d = t - clipped_start;
-    }
+    if (completed)
+        complete(w, t - clipped_start, whole);
+    else if (w->leave_max && t - clipped_start > w->c.max_d)
+        w->c.max_d = t - clipped_start;
     if (n < w->c.min_n) w->c.min_n = n;
 }
 
 static inline void instant(Win *w, i64 t, i64 duration) {
-    const Profile *p = &profiles[w->prof];
-    if (p->kind == KIND_GROWING) {
-        if (t >= w->x2) g_advance(w, t);
-    } else if (floordiv(t, p->a) > w->x1) {
-        s_advance(w, t);
-    }
+    roll_to(w, &profiles[w->prof], t);
     complete(w, duration, duration);
 }
 
@@ -568,15 +553,14 @@ static void totals(const Win *orig, i64 now, Totals *tot, i64 *tr) {
     tot->min_d = -1;
     memset(tr, 0, (size_t)(2 * rmax) * sizeof(i64));
     int nr = w.nranges;
+    roll_to(&w, p, now);
     if (p->kind == KIND_GROWING) {
-        if (now >= w.x2) g_advance(&w, now);
         merge(tot, tr, &w.c, nr ? rpool + w.ranges : NULL, nr, 1);
         tot->carry = w.c.carry;
         tot->ptime += w.n * now - w.s1;
         tot->elapsed = now - w.x1;
         return;
     }
-    if (floordiv(now, p->a) > w.x1) s_advance(&w, now);
     i64 size = ring_size(p);
     i64 first_k = w.x1 - size > w.x2 ? w.x1 - size : w.x2;
     int first = 1;
@@ -865,13 +849,14 @@ int main(int argc, char **argv) {
     printf("{\"mode\": \"%s\", \"layout\": \"%s\", \"windows\": %lld, \"tracks\": %lld, "
            "\"operations\": %lld, \"events\": %lld, \"best_seconds\": %.6f, "
            "\"median_seconds\": %.6f, \"window_bytes\": %lld, \"track_bytes\": %lld, "
-           "\"opening_bytes\": %lld, \"state_bytes\": %lld, \"rings\": %lld, \"open_segments\": %lld, "
-           "\"statistics_taken\": %lld, \"mismatched\": %lld, \"first_bad\": %lld, "
-           "\"tracks_mismatched\": %lld}\n",
+           "\"slot_bytes\": %lld, \"opening_bytes\": %lld, \"state_bytes\": %lld, "
+           "\"rings\": %lld, \"open_segments\": %lld, \"statistics_taken\": %lld, "
+           "\"mismatched\": %lld, \"first_bad\": %lld, \"tracks_mismatched\": %lld}\n",
            argv[2], argv[3], (long long)n_windows, (long long)n_tracks, (long long)n_trace,
            (long long)events, times[0], times[repeat / 2], (long long)sizeof(Win),
-           (long long)sizeof(Track), (long long)opening_bytes, (long long)state_bytes, (long long)rings,
-           (long long)seg_count, (long long)taken_total, (long long)mismatched, (long long)first_bad,
+           (long long)sizeof(Track), (long long)sizeof(Slot), (long long)opening_bytes,
+           (long long)state_bytes, (long long)rings, (long long)seg_count,
+           (long long)taken_total, (long long)mismatched, (long long)first_bad,
            (long long)tracks_mismatched);
     return mismatched || tracks_mismatched ? 1 : 0;
 }

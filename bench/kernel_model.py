@@ -80,7 +80,6 @@ KIND_GROWING, KIND_SLIDING = 0, 1
 T_START, T_JOIN, T_END, T_LEAVE, T_INSTANT, T_UPDATE, T_FLUSH, T_EVENT = 0, 1, 2, 3, 4, 5, 6, 15
 F_MEDIA, F_PASSES, F_REASONS = 1, 2, 4
 NONE = -(1 << 63)  # None in a track's busy_since / end_pending
-SLOT_BYTES = 48  # sizeof(Slot) in kernel_model.c: a past step of a Sliding ring
 #: Totals fields compared, in the order of the C program's ``Totals``
 TOTALS = (
     "entries",
@@ -233,6 +232,16 @@ def _table(windows: list[W.Window]) -> tuple[array[int], int]:
     return out, rmax
 
 
+def _traced(original: Any, out: array[int], encode: Any) -> Any:
+    """``original`` (a method) that first appends ``encode(self, *args)`` to ``out``."""
+
+    def call(obj: Any, *args: Any) -> Any:
+        out.extend(encode(obj, *args))
+        return original(obj, *args)
+
+    return call
+
+
 class _Recorder:
     """Wraps the tracks' and the windows' methods so that every call the feeds make to a
     track, and every call a track makes to a window, is appended to a trace."""
@@ -246,10 +255,9 @@ class _Recorder:
         self.track_trace = array("q")
         self.items: dict[int, int] = {}
         self.alive: list[Any] = []  # the items seen, kept so that no id() is reused
-        self.t_max = -(1 << 62)
         self.saved: list[tuple[type, str, Any]] = []
 
-    def _item(self, item: Any) -> int:
+    def item_index(self, item: Any) -> int:
         found = self.items.get(id(item))
         if found is None:
             found = self.items[id(item)] = len(self.alive)
@@ -259,46 +267,22 @@ class _Recorder:
     def event(self) -> None:
         self.track_trace.extend((T_EVENT, 0, 0, 0, 0))
 
-    def _wrap(self, cls: type, name: str, make: Any) -> None:
-        original = cls.__dict__[name]
-        self.saved.append((cls, name, original))
-        setattr(cls, name, make(original))
+    def t_end(self) -> int | None:
+        """The latest time a window was told of (None: no call)."""
+        return max(self.trace[1::3]) if self.trace else None
 
     def __enter__(self) -> _Recorder:
-        windows, tracks, rec = self.windows, self.tracks, self
-        trace, track_trace = self.trace, self.track_trace
+        def win(w: Any, op: int) -> int:
+            return self.windows[id(w)] << 3 | op
 
-        def window_call(name: str, original: Any) -> Any:
-            if name == "seg_start":
+        def seg_end(w: Any, seg_start: int, t: int, completed: bool, *_: Any) -> Any:
+            return (win(w, OP_END_DONE if completed else OP_END_LEFT), t, seg_start)
 
-                def seg_start(w: Any, t: int, real_start: int) -> None:
-                    trace.extend((windows[id(w)] << 3 | OP_START, t, 0))
-                    rec.t_max = max(rec.t_max, t)
-                    original(w, t, real_start)
-
-                return seg_start
-            if name == "seg_end":
-
-                def seg_end(
-                    w: Any, seg_start: int, t: int, completed: bool, item: Any, real_start: int
-                ) -> None:
-                    op = OP_END_DONE if completed else OP_END_LEFT
-                    trace.extend((windows[id(w)] << 3 | op, t, seg_start))
-                    rec.t_max = max(rec.t_max, t)
-                    original(w, seg_start, t, completed, item, real_start)
-
-                return seg_end
-
-            def instant(w: Any, t: int, duration: int, item: Any) -> None:
-                trace.extend((windows[id(w)] << 3 | OP_INSTANT, t, duration))
-                rec.t_max = max(rec.t_max, t)
-                original(w, t, duration, item)
-
-            return instant
-
-        for cls in (W._IntervalWindow, W.SlidingWindow):
-            for name in ("seg_start", "seg_end", "instant"):
-                self._wrap(cls, name, lambda original, name=name: window_call(name, original))
+        window_calls = {
+            "seg_start": lambda w, t, _real: (win(w, OP_START), t, 0),
+            "seg_end": seg_end,
+            "instant": lambda w, t, duration, _item: (win(w, OP_INSTANT), t, duration),
+        }
 
         def checks(tr: Track, item: Any) -> int:
             """What the track's media list and filter say of the item now: the C model
@@ -307,65 +291,35 @@ class _Recorder:
                 return 0
             return F_MEDIA | (F_PASSES if tr._passes(item) else 0)
 
-        def record(tr: Track, op: int, t: int, item: Any, flags: int, x: int) -> None:
-            track_trace.extend((tracks[id(tr)] << 4 | op, t, rec._item(item), flags, x))
+        def call(op: int, tr: Track, item: Any, t: int, flags: int, x: int) -> Any:
+            return (self.tracks[id(tr)] << 4 | op, t, self.item_index(item), flags, x)
 
-        def start(original: Any) -> Any:
-            def call(tr: Track, item: Any, t: int) -> None:
-                record(tr, T_START, t, item, checks(tr, item), tr._start_of(item))
-                original(tr, item, t)
+        def opening(op: int) -> Any:  # start, join: the item's start opens the segment
+            return lambda tr, item, t: call(op, tr, item, t, checks(tr, item), tr._start_of(item))
 
-            return call
+        def closing(op: int) -> Any:  # end, leave
+            return lambda tr, item, t: call(op, tr, item, t, 0, 0)
 
-        def join(original: Any) -> Any:
-            def call(tr: Track, item: Any, t: int) -> None:
-                record(tr, T_JOIN, t, item, checks(tr, item), tr._start_of(item))
-                original(tr, item, t)
+        def update(tr: Track, item: Any, t: int, reasons_changed: bool) -> Any:
+            flags = checks(tr, item) | (F_REASONS if reasons_changed else 0)
+            return call(T_UPDATE, tr, item, t, flags, tr._start_of(item))
 
-            return call
-
-        def end_or_leave(op: int) -> Any:
-            def wrap(original: Any) -> Any:
-                def call(tr: Track, item: Any, t: int) -> None:
-                    record(tr, op, t, item, 0, 0)
-                    original(tr, item, t)
-
-                return call
-
-            return wrap
-
-        def instant(original: Any) -> Any:
-            def call(tr: Track, item: Any, t: int, duration: int) -> None:
-                record(tr, T_INSTANT, t, item, checks(tr, item), duration)
-                original(tr, item, t, duration)
-
-            return call
-
-        def update(original: Any) -> Any:
-            def call(tr: Track, item: Any, t: int, reasons_changed: bool) -> None:
-                flags = checks(tr, item) | (F_REASONS if reasons_changed else 0)
-                record(tr, T_UPDATE, t, item, flags, tr._start_of(item))
-                original(tr, item, t, reasons_changed)
-
-            return call
-
-        def flush(original: Any) -> Any:
-            def call(tr: Track) -> None:
-                track_trace.extend((tracks[id(tr)] << 4 | T_FLUSH, 0, 0, 0, 0))
-                original(tr)
-
-            return call
-
-        for name, make in (
-            ("start", start),
-            ("join", join),
-            ("end", end_or_leave(T_END)),
-            ("leave", end_or_leave(T_LEAVE)),
-            ("instant", instant),
-            ("update", update),
-            ("flush", flush),
-        ):
-            self._wrap(Track, name, make)
+        track_calls = {
+            "start": opening(T_START),
+            "join": opening(T_JOIN),
+            "end": closing(T_END),
+            "leave": closing(T_LEAVE),
+            "instant": lambda tr, item, t, d: call(T_INSTANT, tr, item, t, checks(tr, item), d),
+            "update": update,
+            "flush": lambda tr: (self.tracks[id(tr)] << 4 | T_FLUSH, 0, 0, 0, 0),
+        }
+        wrapped = [(cls, window_calls, self.trace) for cls in (W._IntervalWindow, W.SlidingWindow)]
+        wrapped.append((Track, track_calls, self.track_trace))
+        for cls, calls, out in wrapped:
+            for name, encode in calls.items():
+                original = cls.__dict__[name]
+                self.saved.append((cls, name, original))
+                setattr(cls, name, _traced(original, out, encode))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -487,7 +441,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     open0 = array("q")
     for i, tr in enumerate(tracks):
         for item, seg_start, cur_start in tr.entries():
-            open0.extend((i, rec._item(item), seg_start, cur_start))
+            open0.extend((i, rec.item_index(item), seg_start, cur_start))
     n_events = 0
     started = time.perf_counter()
     taken = 0  # the statistics take_changes gives, every 100 events as the C model does
@@ -503,7 +457,9 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     recorded = time.perf_counter() - started
     calls = len(rec.trace) // 3
     track_calls = len(rec.track_trace) // 5 - n_events
-    t_end = rec.t_max if calls else int(t0)
+    t_end = rec.t_end()
+    if t_end is None:
+        t_end = int(t0)
     say(
         f"trace: {n_events:,} events fed in {recorded:.0f} s; per event "
         f"{track_calls / max(1, n_events):.1f} calls to tracks, "
@@ -571,7 +527,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
         f"C state: {at_opening:,.0f} B per statistic before the first event, {per_stat:,.0f} B "
         f"after the trace ({kernel['state_bytes'] / 1e6:,.1f} MB: {kernel['window_bytes']} B "
         f"per window, {kernel['track_bytes']} B per track, {kernel['rings']:,} Sliding rings of "
-        f"{SLOT_BYTES} B per step, the open segments' table at its size for "
+        f"{kernel['slot_bytes']} B per step, the open segments' table at its size for "
         f"{kernel['open_segments']:,} segments open); tracks and windows only, not the "
         "statistics' own records or their index"
     )
