@@ -500,7 +500,10 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     gc_clock = _GcClock()
     gc.callbacks.append(gc_clock)
     try:
-        async with running(config, storage=str(tmp / "backup.sqlite")) as (server, url):
+        storage = str(tmp / "backup.sqlite") if args.backup == "sqlite" else args.backup
+        if storage.startswith("postgresql:"):
+            clear_postgres(storage)
+        async with running(config, storage=storage) as (server, url):
             child.stdin.write(f"GO {url}\n".encode())
             await child.stdin.drain()
             profiler: cProfile.Profile | None = None
@@ -571,6 +574,15 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     return result
 
 
+def clear_postgres(conninfo: str) -> None:
+    """Empty the backup tables, so that the server starts afresh as it does on a new file."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as db:
+        for table in ("statserver_journal", "statserver_snapshots"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def server_options(args: argparse.Namespace) -> dict[str, float]:
     """The server's timing options in this run: those given on the command line, the
     server's own defaults for the others."""
@@ -604,6 +616,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     )
     options = server_options(args)
     say("server options: " + ", ".join(f"{name} {value:g} s" for name, value in options.items()))
+    say(f"backup: {args.backup}")
     # on the event loop `statserver run --loop` uses (uvloop by default); the load on uvloop
     result = run_async(_server_main(args, say), args.loop)
     server = result["server"]
@@ -666,6 +679,7 @@ def run(args: argparse.Namespace, out: Any = None) -> dict[str, Any]:
     result["machine"] = mach
     result["loop"] = args.loop
     result["options"] = options
+    result["backup"] = args.backup
     result["clients"] = args.clients
     result["stats_per_client"] = args.stats_per_client
     return result
@@ -702,6 +716,12 @@ def parser() -> argparse.ArgumentParser:
         choices=LOOPS,
         default="uvloop",
         help="the server's event loop, as `statserver run --loop` (uvloop)",
+    )
+    p.add_argument(
+        "--backup",
+        default="sqlite",
+        help="the server's backup: sqlite (a file in a temporary directory, the default), "
+        "a postgresql:// URL (its statserver_* tables are emptied first) or :memory: (none)",
     )
     p.add_argument("--events", type=int, default=None, help="events generated (1,000,000)")
     p.add_argument(

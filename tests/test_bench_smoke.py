@@ -401,3 +401,22 @@ def test_summary_rows_name_every_target():
 
     assert verdict("engine ingest, 1,000,000") == "met"  # 60,000 >= 50,000 events/s
     assert verdict("memory per open statistic") == "NOT met"  # 400 > 300 bytes
+
+
+def test_push_smoke_with_a_postgresql_backup(tmp_path, pg_database):
+    """bench.push --backup postgresql://...: the server journals to PostgreSQL (its tables
+    emptied first), and the clients' openings and the events' values still come through."""
+    out = io.StringIO()
+    argv = ["--smoke", "--seconds", "0.5", "--framing", "batch", "--backup", pg_database]
+    argv += ["--cache-dir", str(tmp_path)]
+    assert push.main(argv, out) == 0
+    text = out.getvalue()
+    assert f"backup: {pg_database}" in text
+    assert "latency p50" in text
+    assert "rejected 0" in text
+    import psycopg
+
+    with psycopg.connect(pg_database) as db:
+        # the final snapshot covers the journal: 5 clients' 201 openings and the events
+        (seq,) = db.execute("SELECT max(seq) FROM statserver_snapshots").fetchone()
+    assert seq > 5 * 201 + 100

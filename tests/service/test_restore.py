@@ -32,8 +32,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -51,7 +50,7 @@ from fakes import (
     wait_until,
 )
 
-from helpers import T0, service_missing
+from helpers import T0
 from statserver.config import load_config_text
 from statserver.errors import BackupError
 from statserver.service import snapshot as snapshot_module
@@ -59,8 +58,6 @@ from statserver.service.app import StatServer
 from statserver.service.snapshot import FORMAT, MAGIC, decode_snapshot, encode_snapshot
 from statserver.service.storage import MemoryStorage, SqliteStorage, open_storage
 from trafficgen import random_traffic
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # ============================================================================ the traffic
 RESTORE_TYPES = """
@@ -595,23 +592,6 @@ async def test_kill9_in_a_replayed_day(tmp_path: Path, processes: list[ServerPro
     assert snapshot_seq > 0
     assert journal_after > 0
     assert result["events"] > 4000  # a busy day: thousands of events
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    name = f"statserver_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:  # pragma: no cover - depends on the machine
-        service_missing(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
-    with admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.mark.asyncio

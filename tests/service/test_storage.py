@@ -13,13 +13,12 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from helpers import service_missing
 from statserver.errors import BackupError
 from statserver.service.storage import (
     MemoryStorage,
@@ -28,8 +27,6 @@ from statserver.service.storage import (
     Storage,
     open_storage,
 )
-
-PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 Factory = Callable[[], Storage]
 
@@ -116,23 +113,14 @@ def test_sqlite_storage(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_prefix() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    prefix = f"sstest_{uuid.uuid4().hex[:10]}"
-    try:
-        conn = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
-    except psycopg.Error as exc:  # pragma: no cover - depends on the machine
-        service_missing(f"PostgreSQL is not running on 127.0.0.1:5432: {exc}")
-    try:
-        yield prefix
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS {prefix}_journal, {prefix}_snapshots")
-        conn.close()
+def pg_prefix() -> str:
+    """A table-name prefix of its own (in the test's own database, ``pg_database``)."""
+    return f"sstest_{uuid.uuid4().hex[:10]}"
 
 
-def test_postgres_storage(pg_prefix: str) -> None:
+def test_postgres_storage(pg_database: str, pg_prefix: str) -> None:
     """PostgreSQL: the same contract, with tables under a prefix of their own."""
-    check_storage(lambda: PostgresStorage(PG_URL, pg_prefix), persistent=True)
+    check_storage(lambda: PostgresStorage(pg_database, pg_prefix), persistent=True)
 
 
 # ============================================================================ across processes
@@ -157,7 +145,8 @@ def test_a_backup_is_read_by_another_process(
         spec, prefix = str(tmp_path / "shared.sqlite"), ""
         st: Any = open_storage(spec)
     else:
-        spec, prefix = PG_URL, request.getfixturevalue("pg_prefix")
+        spec = request.getfixturevalue("pg_database")
+        prefix = request.getfixturevalue("pg_prefix")
         st = PostgresStorage(spec, prefix)
     st.append(entries(range(1, 8)))
     st.write_snapshot(5, b"snap")
