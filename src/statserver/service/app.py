@@ -4,8 +4,10 @@ Everything that touches the engine runs on one asyncio event loop (one writer, n
 
 * each source task puts events into a bounded input queue (``input-queue-size``), so a
   busy engine slows the sources down instead of growing memory;
-* the engine task takes events in batches, journals them, applies them, and offers the
-  changed statistics to their subscriptions;
+* the engine task takes events in batches, journals and applies them, and once the
+  journal's writer thread has committed them offers the changed statistics to their
+  subscriptions (nothing a client sees reflects an input a crash could lose; the loop
+  serves everything else while the disk or PostgreSQL is waited for);
 * a ticker runs every second: clock-driven resets, Periodical notifications, values that
   move with time, removal of statistics unused for ``old-stats-removal-interval``;
 * a backup task writes a snapshot every ``auto-backup-interval`` seconds from a forked
@@ -28,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from statserver.config.load import LoadedConfig, load_config, load_config_text
 from statserver.core.engine import Engine
@@ -116,6 +118,12 @@ class ServerOptions:
         )
 
 
+class Waker(Protocol):
+    """A client connection, as the server sees it: told when it has something to write."""
+
+    def wake(self) -> None: ...
+
+
 class StatServer:
     #: statistics ticked, and statistics swept, between two chances for the engine to run
     #: (see ``_ticker``)
@@ -150,6 +158,9 @@ class StatServer:
         self.restored = restored
         self.engine: Engine = restored.engine
         self.journal = Journal(self.storage, restored.seq)
+        self._answer_pending: set[Waker] = set()
+        self._links_changed = False
+        self._answer_scheduled = False
         self.pool = StatPool(
             self.engine,
             PoolOptions(
@@ -250,6 +261,8 @@ class StatServer:
         self._tasks.append(asyncio.create_task(self._watch_loop(), name="loop-watch"))
         if self.options.gc_freeze_interval > 0:
             self._tasks.append(asyncio.create_task(self._freezer(), name="gc-freeze"))
+        if not isinstance(self.storage, MemoryStorage):
+            self.journal.start(loop)
         if self.options.auto_backup_interval > 0:
             self._tasks.append(asyncio.create_task(self._backups(), name="backup"))
         if self.config_path is not None:
@@ -278,7 +291,7 @@ class StatServer:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._drain_queue()
-        self.journal.flush()
+        self.journal.stop()
         with contextlib.suppress(Exception):
             self.snapshot_now()
         self.storage.close()
@@ -315,11 +328,21 @@ class StatServer:
                     batch.append(self.queue.get_nowait())
                 except asyncio.QueueEmpty:
                     break
-            self.process(batch)
+            self.apply(batch)
+            # the values go out once the batch is committed; the loop serves the clients
+            # and the sources while the writer thread waits on the disk or the network
+            await self.journal.committed(self.journal.commit())
+            self.publish()
             await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
     def process(self, batch: list[SourceEvent]) -> None:
-        """Journal and apply a batch of events, then push what changed."""
+        """Journal and apply a batch of events, commit it, then push what changed."""
+        self.apply(batch)
+        self.journal.flush()
+        self.publish()
+
+    def apply(self, batch: list[SourceEvent]) -> None:
+        """Journal (not yet committed) and apply a batch of events."""
         links_changed = False
         engine = self.engine
         metrics = self.metrics
@@ -352,14 +375,19 @@ class StatServer:
             if delta:
                 metrics.rejected.labels(reason).inc(delta)
         self._count_source_rejections()
-        self.journal.flush()
         metrics.journal.inc(len(batch))
+        self._links_changed = self._links_changed or links_changed
+
+    def publish(self) -> None:
+        """Offer what the batches applied since the last call changed to the clients (the
+        journal is committed by then)."""
         now = self.clock()
         pushes = self.pool.pushes
-        self.pool.changed(engine.take_changes(), now)
-        if links_changed:
+        self.pool.changed(self.engine.take_changes(), now)
+        if self._links_changed:
+            self._links_changed = False
             self.pool.validity(now)
-        metrics.pushes.inc(self.pool.pushes - pushes)
+        self.metrics.pushes.inc(self.pool.pushes - pushes)
         self.wake_clients()
 
     def _count_source_rejections(self) -> None:
@@ -372,7 +400,28 @@ class StatServer:
                     self.metrics.rejected.labels(reason).inc(delta)
                     seen[reason] = count
 
+    def answer_after_commit(self, conn: Waker) -> None:
+        """A client's request was handled (an opening, a removal may have been journaled):
+        its answers are written once the journal is committed.  The requests handled in one
+        turn of the event loop share that commit: a client that opens 200 statistics in a
+        row costs one commit, not 200 (each a round trip to PostgreSQL, ~1 ms, during which
+        no event is applied and no value written)."""
+        self._answer_pending.add(conn)
+        if not self._answer_scheduled:
+            self._answer_scheduled = True
+            asyncio.get_running_loop().call_soon(self._answer_committed)
+
+    def _answer_committed(self) -> None:
+        self._answer_scheduled = False
+        self.journal.flush()
+        pending, self._answer_pending = self._answer_pending, set()
+        for conn in pending:
+            conn.wake()
+
     def wake_clients(self) -> None:
+        # nothing leaves before the inputs it reflects are committed (a request journaled
+        # since the last commit waits for _answer_committed otherwise)
+        self.journal.flush()
         deepest = 0
         for conn in self.sessions:
             conn.wake()
@@ -477,8 +526,9 @@ class StatServer:
         self.journal.flush()
         seq = self.journal.seq
         _, blob = encode_snapshot(self._state(), seq)
-        self.storage.write_snapshot(seq, blob)
-        self.storage.truncate(seq)
+        with self.journal.exclusive():
+            self.storage.write_snapshot(seq, blob)
+            self.storage.truncate(seq)
         self.last_backup = self.clock()
         self.metrics.backups.labels("ok").inc()
         log.info("backup: snapshot at journal seq %d written to %s", seq, self.storage.description)
@@ -492,13 +542,15 @@ class StatServer:
             if isinstance(self.storage, MemoryStorage):
                 self.snapshot_now()
                 return True
-            pid = snapshot_in_child(self._state(), self.storage, seq)
+            with self.journal.exclusive():  # no commit half-done in the child's copy
+                pid = snapshot_in_child(self._state(), self.storage, seq)
             ok = True
             if pid is not None:
                 _, status = await asyncio.to_thread(os.waitpid, pid, 0)
                 ok = os.waitstatus_to_exitcode(status) == 0
             if ok:
-                self.storage.truncate(seq)
+                with self.journal.exclusive():
+                    self.storage.truncate(seq)
                 self.last_backup = self.clock()
                 self.metrics.backups.labels("ok").inc()
                 log.info(

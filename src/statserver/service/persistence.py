@@ -15,11 +15,13 @@ stop serving while a large engine is serialised.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,13 +43,29 @@ _dec = msgspec.msgpack.Decoder()
 
 
 class Journal:
-    """Numbers and buffers inputs; :meth:`flush` commits them to storage."""
+    """Numbers and buffers inputs and commits them to storage, in order.
+
+    Two ways to commit what is buffered:
+
+    * :meth:`flush` commits it and returns once it is committed (with the writer thread,
+      once that thread has committed everything handed to it);
+    * :meth:`commit` hands it to the writer thread (after :meth:`start`) and returns at
+      once; ``await committed(seq)`` waits for it.  The event loop serves the sockets and
+      the sources meanwhile instead of waiting on the disk or on PostgreSQL's round trip.
+
+    Whatever leaves the server must reflect only committed inputs: the server writes to
+    its clients after :meth:`flush` or after ``committed``.  Storage operations from the
+    loop's thread (snapshots, truncation, fork) run inside :meth:`exclusive`.
+    """
 
     def __init__(self, storage: Storage, seq: int) -> None:
         self.storage = storage
         self.seq = seq
         self.buffer: list[Entry] = []
         self.written = 0
+        self.committed_seq = seq
+        self._writer: _Writer | None = None
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     def add(self, kind: str, t: float, payload: Any) -> None:
         self.seq += 1
@@ -68,11 +86,148 @@ class Journal:
     def configured(self, text: str, now: float) -> None:
         self.add("c", now, text)
 
-    def flush(self) -> None:
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit from a thread of its own from now on (:meth:`commit`)."""
+        if self._writer is None:
+
+            def committed(seq: int) -> None:  # in the writer thread
+                with contextlib.suppress(RuntimeError):  # the loop closed: no one waits
+                    loop.call_soon_threadsafe(self._on_commit, seq)
+
+            self._writer = _Writer(self.storage, committed)
+            self._writer.start()
+
+    def stop(self) -> None:
+        """Commit what is left and stop the writer thread."""
+        self.flush()
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+
+    def commit(self) -> int:
+        """Hand what is buffered to the writer thread (or commit it now, without one);
+        returns the sequence number to wait for with :meth:`committed`."""
         if self.buffer:
             entries, self.buffer = self.buffer, []
-            self.storage.append(entries)
             self.written += len(entries)
+            if self._writer is None:
+                self.storage.append(entries)
+                self.committed_seq = entries[-1][0]
+            else:
+                self._writer.submit(entries)
+        return self.seq
+
+    async def committed(self, seq: int) -> None:
+        """Wait until every entry up to ``seq`` is committed."""
+        if seq <= self.committed_seq:
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append((seq, fut))
+        await fut
+
+    def flush(self) -> None:
+        """Commit what is buffered and wait until everything journaled is committed."""
+        self.commit()
+        if self._writer is not None:
+            self.committed_seq = max(self.committed_seq, self._writer.wait_idle())
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Use the storage from this thread (or fork) while the writer thread waits."""
+        if self._writer is None:
+            yield
+        else:
+            with self._writer.paused():
+                yield
+
+    def _on_commit(self, seq: int) -> None:
+        self.committed_seq = max(self.committed_seq, seq)
+        error = self._writer.error if self._writer is not None else None
+        still = []
+        for want, fut in self._waiters:
+            if fut.done():
+                continue
+            if error is not None:
+                fut.set_exception(error)
+            elif want <= self.committed_seq:
+                fut.set_result(None)
+            else:
+                still.append((want, fut))
+        self._waiters = still
+
+
+class _Writer:
+    """The thread that commits the journal: whatever was handed to it since its last
+    commit goes in one transaction (a group commit).  SQLite and psycopg release the GIL
+    while they wait on the disk or the network."""
+
+    def __init__(self, storage: Storage, on_commit: Callable[[int], None]) -> None:
+        self.storage = storage
+        self.on_commit = on_commit
+        self.cond = threading.Condition()
+        self.pending: list[Entry] = []
+        self.busy = False
+        self.stopping = False
+        self.done_seq = 0
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def submit(self, entries: list[Entry]) -> None:
+        with self.cond:
+            if self.error is not None:
+                raise self.error
+            self.pending.extend(entries)
+            self.cond.notify_all()
+
+    def wait_idle(self) -> int:
+        """Wait until everything submitted is committed; its last sequence number."""
+        with self.cond:
+            while (self.pending or self.busy) and self.error is None:
+                self.cond.wait()
+            if self.error is not None:
+                raise self.error
+            return self.done_seq
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        with self.cond:
+            while self.busy:
+                self.cond.wait()
+            yield
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        self.thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self.cond:
+                while not self.pending and not self.stopping:
+                    self.cond.wait()
+                if not self.pending:
+                    return
+                entries, self.pending = self.pending, []
+                self.busy = True
+            try:
+                self.storage.append(entries)
+            except BaseException as exc:  # said by every later submit, flush and wait
+                log.exception("backup: the journal could not be written")
+                with self.cond:
+                    self.error = exc
+                    self.busy = False
+                    self.cond.notify_all()
+                self.on_commit(self.done_seq)
+                return
+            with self.cond:
+                self.busy = False
+                self.done_seq = entries[-1][0]
+                self.cond.notify_all()
+            self.on_commit(self.done_seq)
 
 
 @dataclass

@@ -163,8 +163,8 @@ class WsConnection:
                     continue  # cut off: requests are no longer served
                 data = message.get("text") or message.get("bytes") or b""
                 self.session.receive(data, self.server.clock())
-                self.server.journal.flush()
-                self.wake()
+                # its answers leave once what it journaled is committed
+                self.server.answer_after_commit(self)
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
