@@ -151,31 +151,12 @@ async def test_pushed_values_leave_after_their_events_are_committed(serve, tmp_p
                     log.append(("write", int(m.group(1))))
             return events
 
-        values: list[int] = []
-        while not values:  # the opening's answers: StatisticOpened and the value 0
-            data = json.loads(await asyncio.wait_for(ws.recv(), 5))
-            values += [e["value"] for e in data if e["event"] == "Info"]
+        values = await _values_until(ws, 0)  # the opening's answers
         assert values == [0]
         server.storage.append = logged_append  # type: ignore[method-assign]
         conn.session.take_encoded = logged_take  # type: ignore[method-assign]
-        now = time.time()
-        for k in range(n):
-            record = decode_event_obj(
-                {
-                    "event": "EventQueued",
-                    "time": now,
-                    "source": "TS1",
-                    "thisDN": "8001",
-                    "connID": f"c{k}",
-                    "callType": "Inbound",
-                }
-            )
-            await server.queue.put(SourceEvent("TS1", record, b"", now))
-            if k % 7 == 0:
-                await asyncio.sleep(0)
-        while values[-1] < n:
-            data = json.loads(await asyncio.wait_for(ws.recv(), 5))
-            values += [e["value"] for e in data if e["event"] == "Info"]
+        await _calls_queued(server, 0, n)
+        values += await _values_until(ws, n)
         assert values == sorted(values)
         assert counts["committed"] == n
         written = [v for what, v in log if what == "write"]
@@ -213,15 +194,113 @@ async def test_the_writer_thread_commits_in_order_and_flush_waits_for_it(tmp_pat
 
 
 @pytest.mark.asyncio
-async def test_a_failed_commit_is_raised_where_it_is_waited_for(tmp_path: Path) -> None:
+async def test_a_failing_storage_is_retried_and_nothing_waits_for_it_meanwhile(
+    tmp_path: Path,
+) -> None:
+    """SQLite's table gone: the commit fails, the writer retries with the entries kept,
+    nobody waits for the commit meanwhile, and once the table is back every entry is
+    written exactly once, in order."""
     path = tmp_path / "backup.sqlite"
     journal = Journal(SqliteStorage(path), 0)
     journal.start(asyncio.get_running_loop())
-    with sqlite3.connect(path) as db:  # the table gone under the server's feet
-        db.execute("DROP TABLE journal")
-    journal.add("e", 1.0, ["x"])
-    with pytest.raises(sqlite3.OperationalError, match="no such table: journal"):
-        await asyncio.wait_for(journal.committed(journal.commit()), 5)
-    journal.add("e", 2.0, ["y"])
-    with pytest.raises(sqlite3.OperationalError, match="no such table: journal"):
+    try:
+        journal.add("e", 1.0, ["before"])
         journal.flush()
+        with sqlite3.connect(path) as db:  # the table gone under the server's feet
+            db.execute("DROP TABLE journal")
+        for k in range(5):
+            journal.add("e", 2.0, [k])
+            await asyncio.wait_for(journal.committed(journal.commit()), 5)  # not held
+        assert "no such table: journal" in str(journal.failing)
+        assert journal.failures >= 1
+        journal.flush()  # returns while it fails
+        assert journal.committed_seq == 1
+        with sqlite3.connect(path) as db:
+            db.execute(
+                "CREATE TABLE journal (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, "
+                "t REAL NOT NULL, data BLOB NOT NULL)"
+            )
+        for _ in range(200):  # the writer's pauses are at most 2 s
+            if journal.failing is None and journal.committed_seq == 6:
+                break
+            await asyncio.sleep(0.05)
+        assert journal.failing is None
+        journal.add("e", 3.0, ["after"])
+        journal.flush()
+        other = SqliteStorage(path)
+        assert [e[0] for e in other.entries_after(0)] == [2, 3, 4, 5, 6, 7]
+        other.close()
+    finally:
+        journal.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_lost_postgresql_connection_is_made_again_without_losing_an_entry(
+    serve, pg_database: str
+) -> None:
+    """The server's connection to PostgreSQL killed (as a restart of PostgreSQL would):
+    the values go on being pushed, the writer connects again, and the journal holds every
+    event exactly once."""
+    import psycopg
+
+    async with (
+        serve(storage=pg_database) as (server, url),
+        websockets.connect(url + "?client=watcher&batch=1", proxy=None) as ws,
+    ):
+        assert "ServerMode" in await asyncio.wait_for(ws.recv(), 5)
+        await ws.send(json.dumps(_requests(4)[3]))  # CallsEntered on 8001
+        values = await _values_until(ws, 0)
+        await _calls_queued(server, 0, 50)
+        values += await _values_until(ws, 50)
+        with psycopg.connect(pg_database, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        await _calls_queued(server, 50, 50)
+        values += await _values_until(ws, 100)  # pushed, whatever the backup does
+        for _ in range(200):
+            if (
+                server.journal.failing is None
+                and server.journal.committed_seq == server.journal.seq
+            ):
+                break
+            await asyncio.sleep(0.05)
+        assert server.journal.failing is None
+        assert server.journal.failures >= 1  # the connection was lost, and made again
+        assert server.journal.committed_seq == server.journal.seq
+        with psycopg.connect(pg_database) as db:
+            seqs = [r[0] for r in db.execute("SELECT seq FROM statserver_journal ORDER BY seq")]
+            kinds = dict(db.execute("SELECT kind, count(*) FROM statserver_journal GROUP BY kind"))
+        assert seqs == list(range(1, server.journal.seq + 1))  # every entry, once
+        assert kinds["e"] == 100
+        assert values == sorted(values)
+
+
+async def _values_until(ws: Any, last: int) -> list[int]:
+    """The values of referenceId 3 received until ``last`` comes."""
+    values: list[int] = []
+    while not values or values[-1] < last:
+        data = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        values += [e["value"] for e in data if e["event"] == "Info" and e["referenceId"] == 3]
+    return values
+
+
+async def _calls_queued(server: StatServer, first: int, n: int) -> None:
+    """Calls ``c<first>`` ... entering queue 8001, given to the server as a source gives
+    its events (the input queue, then the engine task), a few at a time."""
+    now = time.time()
+    for k in range(first, first + n):
+        record = decode_event_obj(
+            {
+                "event": "EventQueued",
+                "time": now,
+                "source": "TS1",
+                "thisDN": "8001",
+                "connID": f"c{k}",
+                "callType": "Inbound",
+            }
+        )
+        await server.queue.put(SourceEvent("TS1", record, b"", now))
+        if k % 7 == 0:
+            await asyncio.sleep(0)

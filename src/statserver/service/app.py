@@ -506,6 +506,7 @@ class StatServer:
             self.metrics.statistics.set(self.engine.statistic_count())
             self.metrics.subscriptions.set(self.pool.subscription_count)
             self.metrics.clients.set(len(self.sessions))
+            self.metrics.journal_waiting.set(self.journal.seq - self.journal.committed_seq)
             for name, source in self.sources.items():
                 self.metrics.link_up.labels(name).set(1 if source.status.connected else 0)
             self._count_source_rejections()

@@ -66,6 +66,12 @@ class Metrics:
         self.journal = Counter(
             "statserver_journal_entries_total", "Inputs written to the journal", registry=r
         )
+        self.journal_waiting = Gauge(
+            "statserver_journal_waiting_entries",
+            "Journal entries not committed yet (a few at most; more while the backup "
+            "storage cannot be written and the writer retries)",
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -118,15 +118,16 @@ class Journal:
         return self.seq
 
     async def committed(self, seq: int) -> None:
-        """Wait until every entry up to ``seq`` is committed."""
-        if seq <= self.committed_seq:
+        """Wait until every entry up to ``seq`` is committed (not while commits fail)."""
+        if seq <= self.committed_seq or self.failing is not None:
             return
         fut = asyncio.get_running_loop().create_future()
         self._waiters.append((seq, fut))
         await fut
 
     def flush(self) -> None:
-        """Commit what is buffered and wait until everything journaled is committed."""
+        """Commit what is buffered and wait until everything journaled is committed (not
+        while commits fail: the writer thread retries them)."""
         self.commit()
         if self._writer is not None:
             self.committed_seq = max(self.committed_seq, self._writer.wait_idle())
@@ -140,16 +141,24 @@ class Journal:
             with self._writer.paused():
                 yield
 
+    @property
+    def failing(self) -> BaseException | None:
+        """Why the last commit failed, while the writer thread retries; None when well."""
+        return self._writer.failing if self._writer is not None else None
+
+    @property
+    def failures(self) -> int:
+        """Commits that failed since the start (each retried)."""
+        return self._writer.failures if self._writer is not None else 0
+
     def _on_commit(self, seq: int) -> None:
         self.committed_seq = max(self.committed_seq, seq)
-        error = self._writer.error if self._writer is not None else None
+        failing = self.failing is not None
         still = []
         for want, fut in self._waiters:
             if fut.done():
                 continue
-            if error is not None:
-                fut.set_exception(error)
-            elif want <= self.committed_seq:
+            if failing or want <= self.committed_seq:
                 fut.set_result(None)
             else:
                 still.append((want, fut))
@@ -159,7 +168,16 @@ class Journal:
 class _Writer:
     """The thread that commits the journal: whatever was handed to it since its last
     commit goes in one transaction (a group commit).  SQLite and psycopg release the GIL
-    while they wait on the disk or the network."""
+    while they wait on the disk or the network.
+
+    A commit that fails (PostgreSQL restarting, a full disk) is retried, with a pause that
+    grows to :attr:`MAX_PAUSE`, after :meth:`Storage.recover` (a new connection) and
+    without the entries the storage already holds; meanwhile the entries wait in memory,
+    :attr:`failing` says why, and nothing waits for the commits: the server goes on
+    serving (a crash during the outage loses what is not written)."""
+
+    FIRST_PAUSE: ClassVar[float] = 0.05
+    MAX_PAUSE: ClassVar[float] = 2.0
 
     def __init__(self, storage: Storage, on_commit: Callable[[int], None]) -> None:
         self.storage = storage
@@ -169,7 +187,8 @@ class _Writer:
         self.busy = False
         self.stopping = False
         self.done_seq = 0
-        self.error: BaseException | None = None
+        self.failing: BaseException | None = None
+        self.failures = 0
         self.thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
 
     def start(self) -> None:
@@ -177,18 +196,15 @@ class _Writer:
 
     def submit(self, entries: list[Entry]) -> None:
         with self.cond:
-            if self.error is not None:
-                raise self.error
             self.pending.extend(entries)
             self.cond.notify_all()
 
     def wait_idle(self) -> int:
-        """Wait until everything submitted is committed; its last sequence number."""
+        """Wait until everything submitted is committed (not while commits fail); the last
+        sequence number committed."""
         with self.cond:
-            while (self.pending or self.busy) and self.error is None:
+            while (self.pending or self.busy) and self.failing is None:
                 self.cond.wait()
-            if self.error is not None:
-                raise self.error
             return self.done_seq
 
     @contextlib.contextmanager
@@ -205,6 +221,7 @@ class _Writer:
         self.thread.join()
 
     def _run(self) -> None:
+        pause = self.FIRST_PAUSE
         while True:
             with self.cond:
                 while not self.pending and not self.stopping:
@@ -214,18 +231,44 @@ class _Writer:
                 entries, self.pending = self.pending, []
                 self.busy = True
             try:
+                if self.failing is not None:
+                    self.storage.recover()
+                    held = self.storage.last_seq()  # a commit whose answer was lost
+                    entries = [e for e in entries if e[0] > held]
                 self.storage.append(entries)
-            except BaseException as exc:  # said by every later submit, flush and wait
-                log.exception("backup: the journal could not be written")
+            except Exception as exc:
                 with self.cond:
-                    self.error = exc
+                    if self.failing is None:
+                        log.error(
+                            "backup: the journal cannot be written (%s): retrying; values "
+                            "are pushed meanwhile, and a crash before it is written again "
+                            "loses what waits",
+                            exc,
+                        )
+                    self.failing = exc
+                    self.failures += 1
+                    self.pending[:0] = entries
                     self.busy = False
                     self.cond.notify_all()
-                self.on_commit(self.done_seq)
-                return
+                self.on_commit(self.done_seq)  # nobody waits for the commits meanwhile
+                with self.cond:
+                    self.cond.wait_for(lambda: self.stopping, timeout=pause)
+                    if self.stopping:
+                        log.error(
+                            "backup: stopped with %d journal entries not written",
+                            len(self.pending),
+                        )
+                        return
+                pause = min(pause * 2, self.MAX_PAUSE)
+                continue
             with self.cond:
+                if self.failing is not None:
+                    log.warning("backup: the journal is written again")
+                    self.failing = None
+                    pause = self.FIRST_PAUSE
                 self.busy = False
-                self.done_seq = entries[-1][0]
+                if entries:
+                    self.done_seq = entries[-1][0]
                 self.cond.notify_all()
             self.on_commit(self.done_seq)
 

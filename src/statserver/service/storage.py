@@ -27,6 +27,7 @@ class Storage(Protocol):
     def latest_snapshot(self) -> tuple[int, bytes] | None: ...
     def truncate(self, upto: int) -> None: ...
     def reopen(self) -> Storage: ...
+    def recover(self) -> None: ...
     def close(self) -> None: ...
     @property
     def description(self) -> str: ...
@@ -60,6 +61,9 @@ class MemoryStorage:
 
     def truncate(self, upto: int) -> None:
         self.journal = [e for e in self.journal if e[0] > upto]
+
+    def recover(self) -> None:
+        """Nothing to mend: memory does not fail."""
 
     def reopen(self) -> MemoryStorage:
         return self
@@ -132,6 +136,11 @@ class SqliteStorage:
 
     def truncate(self, upto: int) -> None:
         self.db.execute("DELETE FROM journal WHERE seq <= ?", (upto,))
+
+    def recover(self) -> None:
+        """After a failed write: roll back what it left open."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def reopen(self) -> SqliteStorage:
         return SqliteStorage(self.path)
@@ -217,6 +226,17 @@ class PostgresStorage:
     def truncate(self, upto: int) -> None:
         j, _ = self._tables
         self.db.execute(f"DELETE FROM {j} WHERE seq <= %s", (upto,))
+
+    def recover(self) -> None:
+        """After a failed write: connect again if the connection was lost (a restart of
+        PostgreSQL, a network cut); raises BackupError while it cannot."""
+        if self.db.closed or self.db.broken:
+            try:
+                self.db = self._psycopg.connect(self.conninfo, autocommit=True)
+            except self._psycopg.Error as exc:
+                raise BackupError(
+                    f"cannot connect to PostgreSQL ({self.conninfo}): {exc}"
+                ) from None
 
     def reopen(self) -> PostgresStorage:
         return PostgresStorage(self.conninfo, self.prefix)

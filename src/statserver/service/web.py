@@ -246,6 +246,10 @@ def health_report(server: StatServer) -> dict[str, Any]:
         "backup": {
             "storage": server.storage.description,
             "journalSeq": server.journal.seq,
+            "journalCommitted": server.journal.committed_seq,
+            "journalFailing": None
+            if server.journal.failing is None
+            else str(server.journal.failing),
             "lastBackup": server.last_backup,
         },
     }
