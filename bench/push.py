@@ -501,7 +501,7 @@ async def _server_main(args: argparse.Namespace, say: Any) -> dict[str, Any]:
     gc.callbacks.append(gc_clock)
     try:
         storage = str(tmp / "backup.sqlite") if args.backup == "sqlite" else args.backup
-        if storage.startswith("postgresql:"):
+        if storage.startswith(("postgresql://", "postgres://")):
             clear_postgres(storage)
         async with running(config, storage=storage) as (server, url):
             child.stdin.write(f"GO {url}\n".encode())

@@ -160,7 +160,6 @@ class StatServer:
         self.journal = Journal(self.storage, restored.seq)
         self._answer_pending: set[Waker] = set()
         self._links_changed = False
-        self._answer_scheduled = False
         self.pool = StatPool(
             self.engine,
             PoolOptions(
@@ -336,9 +335,9 @@ class StatServer:
             await asyncio.sleep(max(0.0, started + interval - loop.time()))
 
     def process(self, batch: list[SourceEvent]) -> None:
-        """Journal and apply a batch of events, commit it, then push what changed."""
+        """Journal and apply a batch of events, then push what changed (written once the
+        batch is committed: :meth:`wake_clients`)."""
         self.apply(batch)
-        self.journal.flush()
         self.publish()
 
     def apply(self, batch: list[SourceEvent]) -> None:
@@ -406,13 +405,11 @@ class StatServer:
         turn of the event loop share that commit: a client that opens 200 statistics in a
         row costs one commit, not 200 (each a round trip to PostgreSQL, ~1 ms, during which
         no event is applied and no value written)."""
-        self._answer_pending.add(conn)
-        if not self._answer_scheduled:
-            self._answer_scheduled = True
+        if not self._answer_pending:  # the first of this turn: one call for them all
             asyncio.get_running_loop().call_soon(self._answer_committed)
+        self._answer_pending.add(conn)
 
     def _answer_committed(self) -> None:
-        self._answer_scheduled = False
         self.journal.flush()
         pending, self._answer_pending = self._answer_pending, set()
         for conn in pending:

@@ -63,7 +63,7 @@ class Journal:
         self.seq = seq
         self.buffer: list[Entry] = []
         self.written = 0
-        self.committed_seq = seq
+        self._committed = seq  # without the writer thread; with it, the thread's
         self._writer: _Writer | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
@@ -90,11 +90,11 @@ class Journal:
         """Commit from a thread of its own from now on (:meth:`commit`)."""
         if self._writer is None:
 
-            def committed(seq: int) -> None:  # in the writer thread
+            def committed() -> None:  # in the writer thread
                 with contextlib.suppress(RuntimeError):  # the loop closed: no one waits
-                    loop.call_soon_threadsafe(self._on_commit, seq)
+                    loop.call_soon_threadsafe(self._on_commit)
 
-            self._writer = _Writer(self.storage, committed)
+            self._writer = _Writer(self.storage, self._committed, committed)
             self._writer.start()
 
     def stop(self) -> None:
@@ -102,6 +102,7 @@ class Journal:
         self.flush()
         if self._writer is not None:
             self._writer.stop()
+            self._committed = self._writer.done_seq
             self._writer = None
 
     def commit(self) -> int:
@@ -112,7 +113,7 @@ class Journal:
             self.written += len(entries)
             if self._writer is None:
                 self.storage.append(entries)
-                self.committed_seq = entries[-1][0]
+                self._committed = entries[-1][0]
             else:
                 self._writer.submit(entries)
         return self.seq
@@ -130,7 +131,7 @@ class Journal:
         while commits fail: the writer thread retries them)."""
         self.commit()
         if self._writer is not None:
-            self.committed_seq = max(self.committed_seq, self._writer.wait_idle())
+            self._writer.wait_idle()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -142,6 +143,11 @@ class Journal:
                 yield
 
     @property
+    def committed_seq(self) -> int:
+        """The last entry committed."""
+        return self._writer.done_seq if self._writer is not None else self._committed
+
+    @property
     def failing(self) -> BaseException | None:
         """Why the last commit failed, while the writer thread retries; None when well."""
         return self._writer.failing if self._writer is not None else None
@@ -151,8 +157,7 @@ class Journal:
         """Commits that failed since the start (each retried)."""
         return self._writer.failures if self._writer is not None else 0
 
-    def _on_commit(self, seq: int) -> None:
-        self.committed_seq = max(self.committed_seq, seq)
+    def _on_commit(self) -> None:
         failing = self.failing is not None
         still = []
         for want, fut in self._waiters:
@@ -179,14 +184,14 @@ class _Writer:
     FIRST_PAUSE: ClassVar[float] = 0.05
     MAX_PAUSE: ClassVar[float] = 2.0
 
-    def __init__(self, storage: Storage, on_commit: Callable[[int], None]) -> None:
+    def __init__(self, storage: Storage, done_seq: int, on_commit: Callable[[], None]) -> None:
         self.storage = storage
         self.on_commit = on_commit
         self.cond = threading.Condition()
         self.pending: list[Entry] = []
         self.busy = False
         self.stopping = False
-        self.done_seq = 0
+        self.done_seq = done_seq
         self.failing: BaseException | None = None
         self.failures = 0
         self.thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
@@ -199,13 +204,11 @@ class _Writer:
             self.pending.extend(entries)
             self.cond.notify_all()
 
-    def wait_idle(self) -> int:
-        """Wait until everything submitted is committed (not while commits fail); the last
-        sequence number committed."""
+    def wait_idle(self) -> None:
+        """Wait until everything submitted is committed (not while commits fail)."""
         with self.cond:
             while (self.pending or self.busy) and self.failing is None:
                 self.cond.wait()
-            return self.done_seq
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -250,7 +253,7 @@ class _Writer:
                     self.pending[:0] = entries
                     self.busy = False
                     self.cond.notify_all()
-                self.on_commit(self.done_seq)  # nobody waits for the commits meanwhile
+                self.on_commit()  # nobody waits for the commits meanwhile
                 with self.cond:
                     self.cond.wait_for(lambda: self.stopping, timeout=pause)
                     if self.stopping:
@@ -270,7 +273,7 @@ class _Writer:
                 if entries:
                     self.done_seq = entries[-1][0]
                 self.cond.notify_all()
-            self.on_commit(self.done_seq)
+            self.on_commit()
 
 
 @dataclass
